@@ -1,0 +1,71 @@
+"""Akademia: digital-literacy training programmes."""
+
+import logging
+from pathlib import Path
+
+from flask import Flask
+
+from .config import build_config
+from .extensions import babel, csrf, db, limiter, login_manager, migrate
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.from_mapping(build_config(app.instance_path))
+    if test_config:
+        app.config.from_mapping(test_config)
+
+    from . import database, i18n, security, templating
+    from .auth.sessions import load_user_from_session
+
+    db.init_app(app)
+    database.configure_engine_events(app)
+    migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=i18n.select_locale)
+    login_manager.init_app(app)
+    login_manager.user_loader(load_user_from_session)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message_category = "info"
+    security.init_app(app)
+    templating.init_app(app)
+
+    from .errors import register_error_handlers
+
+    register_error_handlers(app)
+    _register_blueprints(app)
+    _register_commands(app)
+    if not app.debug and not app.testing:
+        logging.basicConfig(level=logging.INFO)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from .admin.routes import bp as admin_bp
+    from .auth.routes import bp as auth_bp
+    from .courses.routes import bp as courses_bp
+    from .enrollment.routes import bp as enrollment_bp
+    from .main.routes import bp as main_bp
+    from .people.routes import bp as people_bp
+    from .places.routes import bp as places_bp
+    from .programmes.routes import bp as programmes_bp
+
+    for blueprint in (
+        main_bp,
+        auth_bp,
+        admin_bp,
+        places_bp,
+        people_bp,
+        programmes_bp,
+        courses_bp,
+        enrollment_bp,
+    ):
+        app.register_blueprint(blueprint)
+
+
+def _register_commands(app: Flask) -> None:
+    from .cli import register_cli
+
+    register_cli(app)

@@ -1,0 +1,87 @@
+"""Command-line tasks: reference data, curriculum sync, demo data, accounts."""
+
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+
+from .extensions import db
+
+
+def register_cli(app: Flask) -> None:
+    @app.cli.group()
+    def places():
+        """Kosovo's regions and municipalities."""
+
+    @places.command("seed")
+    def seed_places_command():
+        """Load or refresh the 7 regions and 38 municipalities."""
+        from .places.services import seed_places
+
+        regions, municipalities = seed_places()
+        db.session.commit()
+        click.echo(f"{regions} regions, {municipalities} municipalities")
+
+    @app.cli.group()
+    def curriculum():
+        """Course content kept as files."""
+
+    @curriculum.command("sync")
+    @click.option("--path", type=click.Path(path_type=Path), default=None, help="Curriculum folder.")
+    @click.option("--dry-run", is_flag=True, help="Validate and report without saving.")
+    def sync_command(path, dry_run):
+        """Validate curriculum files and upsert courses by slug."""
+        from .courses.curriculum import CurriculumError, load_curriculum, sync_curriculum
+
+        root = path or Path(current_app.config["CURRICULUM_DIR"])
+        try:
+            specs = load_curriculum(root)
+            report = sync_curriculum(specs)
+        except CurriculumError as error:
+            db.session.rollback()
+            for problem in error.problems:
+                click.echo(str(problem), err=True)
+            raise click.ClickException(f"{len(error.problems)} problem(s); nothing was changed") from None
+        for line in report.lines():
+            click.echo(line)
+        if dry_run:
+            db.session.rollback()
+            click.echo("dry run: nothing was saved")
+        else:
+            db.session.commit()
+
+    @app.cli.group()
+    def demo():
+        """Demonstration data."""
+
+    @demo.command("load")
+    def demo_load_command():
+        """Load realistic demo data (idempotent) and print the demo sign-ins."""
+        from .demo import DEMO_PASSWORD, load_demo
+
+        logins = load_demo()
+        db.session.commit()
+        click.echo("Demo sign-ins (password for all: %s):" % DEMO_PASSWORD)
+        for role, email in logins:
+            click.echo(f"  {role:<18} {email}")
+
+    @app.cli.group()
+    def users():
+        """Accounts."""
+
+    @users.command("create-admin")
+    @click.argument("email")
+    @click.option("--first-name", default="Admin")
+    @click.option("--last-name", default="Akademia")
+    @click.password_option()
+    def create_admin_command(email, first_name, last_name, password):
+        """Create an administrator (or give an existing account the role)."""
+        from .admin.services import create_admin
+        from .errors import DomainError
+
+        try:
+            create_admin(email=email, first_name=first_name, last_name=last_name, password=password)
+        except DomainError as error:
+            raise click.ClickException(error.message) from None
+        db.session.commit()
+        click.echo(f"{email} is an administrator")

@@ -1,0 +1,47 @@
+"""Engine settings per database, and the models import list for Alembic."""
+
+import sqlalchemy as sa
+from flask import Flask, has_request_context, request
+
+from .extensions import db
+
+WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def configure_engine_events(app: Flask) -> None:
+    with app.app_context():
+        engine = db.engine
+        if engine.dialect.name == "sqlite":
+            _configure_sqlite(engine)
+
+
+def _configure_sqlite(engine: sa.Engine) -> None:
+    # pysqlite's own transaction handling starts transactions late and never takes the
+    # write lock up front; we emit BEGIN ourselves so a writing request takes the lock at
+    # its start and waits (busy timeout) instead of failing halfway with "database is locked".
+    @sa.event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def on_begin(connection):
+        if not has_request_context() or request.method in WRITE_METHODS:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            connection.exec_driver_sql("BEGIN")
+
+
+def import_models() -> None:
+    """Import every model module so metadata is complete (Alembic autogenerate, create_all)."""
+    from app.auth import models as _auth  # noqa: F401
+    from app.courses import models as _courses  # noqa: F401
+    from app.enrollment import models as _enrollment  # noqa: F401
+    from app.people import models as _people  # noqa: F401
+    from app.places import models as _places  # noqa: F401
+    from app.programmes import models as _programmes  # noqa: F401

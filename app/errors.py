@@ -1,0 +1,70 @@
+"""Domain errors raised by services, and the HTTP error pages."""
+
+from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext as _
+
+from .extensions import db
+
+
+class DomainError(Exception):
+    """A business rule the user broke; the message tells them what to do instead."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class NotAllowed(DomainError):
+    """The user may not do this to this object."""
+
+
+class Conflict(DomainError):
+    """The request clashes with the current state (full course, duplicate, stale form)."""
+
+
+def _wants_json() -> bool:
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+
+
+def _page(code: int, title: str, message: str):
+    if _wants_json():
+        return jsonify(error=title, message=message), code
+    return render_template("errors/error.html", code=code, title=title, message=message), code
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(400)
+    def bad_request(error):
+        return _page(400, _("Bad request"), getattr(error, "description", "") or "")
+
+    @app.errorhandler(403)
+    def forbidden(error):
+        return _page(403, _("Not allowed"), _("You do not have permission to open this page."))
+
+    @app.errorhandler(404)
+    def not_found(error):
+        return _page(404, _("Page not found"), _("The page you asked for does not exist."))
+
+    @app.errorhandler(405)
+    def method_not_allowed(error):
+        return _page(405, _("Method not allowed"), _("This address does not accept that request."))
+
+    @app.errorhandler(413)
+    def too_large(error):
+        return _page(413, _("File too large"), _("The upload is larger than the limit of 5 MB."))
+
+    @app.errorhandler(429)
+    def too_many(error):
+        return _page(
+            429, _("Too many attempts"), _("Please wait a few minutes before trying again.")
+        )
+
+    @app.errorhandler(500)
+    def server_error(error):
+        # The transaction that failed must not leak into the next request on this connection.
+        db.session.rollback()
+        return _page(
+            500, _("Something went wrong"), _("The error was logged. Please try again later.")
+        )

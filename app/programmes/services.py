@@ -1,0 +1,93 @@
+"""Programmes: creation, reporting periods, members and participants."""
+
+from datetime import date
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from app.auth.models import User, UserRole
+from app.auth.roles import PROGRAMME_ROLES, Role
+from app.errors import Conflict, DomainError
+from app.extensions import db
+from app.people.models import Person
+
+from .models import Programme, ProgrammeMember, ProgrammeParticipant, ReportingPeriod
+
+
+def add_participant(*, programme_id: int, person: Person) -> None:
+    """Record that a person takes part in a programme (idempotent)."""
+    if person.id is None:
+        db.session.flush()
+    exists = db.session.scalar(
+        sa.select(ProgrammeParticipant.id).where(
+            ProgrammeParticipant.programme_id == programme_id,
+            ProgrammeParticipant.person_id == person.id,
+        )
+    )
+    if not exists:
+        db.session.add(ProgrammeParticipant(programme_id=programme_id, person_id=person.id))
+
+
+def _check_dates(starts_on: date, ends_on: date) -> None:
+    if ends_on < starts_on:
+        raise DomainError(_("The end date must not be before the start date."), field="ends_on")
+
+
+def save_programme(programme: Programme | None, **values) -> Programme:
+    """Create or update a programme; codes are unique."""
+    _check_dates(values["starts_on"], values["ends_on"])
+    code = values["code"].strip().upper()
+    clash = db.session.scalar(sa.select(Programme).where(Programme.code == code))
+    if clash is not None and clash is not programme:
+        raise Conflict(_("Another programme already uses the code %(code)s.", code=code), field="code")
+    if programme is None:
+        programme = Programme()
+        db.session.add(programme)
+    for key, value in values.items():
+        setattr(programme, key, value)
+    programme.code = code
+    db.session.flush()
+    return programme
+
+
+def add_period(*, programme: Programme, name: str, starts_on: date, ends_on: date) -> ReportingPeriod:
+    _check_dates(starts_on, ends_on)
+    if starts_on < programme.starts_on or ends_on > programme.ends_on:
+        raise DomainError(_("A reporting period must lie within the programme's dates."), field="starts_on")
+    for period in programme.periods:
+        if period.name == name:
+            raise Conflict(_("There is already a period called %(name)s.", name=name), field="name")
+        if starts_on <= period.ends_on and period.starts_on <= ends_on:
+            raise Conflict(
+                _("This period overlaps %(name)s.", name=period.name), field="starts_on"
+            )
+    period = ReportingPeriod(programme=programme, name=name, starts_on=starts_on, ends_on=ends_on)
+    db.session.add(period)
+    db.session.flush()
+    return period
+
+
+def add_member(*, programme: Programme, user: User, role: Role) -> ProgrammeMember:
+    """Make a user a manager or trainer of the programme; they gain the role if they lacked it."""
+    if role not in PROGRAMME_ROLES:
+        raise DomainError(_("Only managers and trainers are members of a programme."))
+    exists = db.session.scalar(
+        sa.select(ProgrammeMember).where(
+            ProgrammeMember.programme_id == programme.id,
+            ProgrammeMember.user_id == user.id,
+            ProgrammeMember.role == role,
+        )
+    )
+    if exists:
+        raise Conflict(_("%(name)s is already a member with this role.", name=user.name))
+    if role not in user.roles:
+        user.role_rows.append(UserRole(role=role))
+    member = ProgrammeMember(programme=programme, user=user, role=role)
+    db.session.add(member)
+    db.session.flush()
+    return member
+
+
+def remove_member(*, member: ProgrammeMember) -> None:
+    db.session.delete(member)
+    db.session.flush()
