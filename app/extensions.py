@@ -30,3 +30,14 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+def str_enum(enum_class, length: int = 20) -> sa.Enum:
+    """Store an enum by its value ("enrolled"), as text with a CHECK, the same on every database."""
+    return sa.Enum(
+        enum_class,
+        native_enum=False,
+        length=length,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
+    )

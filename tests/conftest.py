@@ -16,7 +16,7 @@ from app.auth.models import User, UserRole
 from app.auth.roles import Role
 from app.courses.models import Course, CourseRun
 from app.database import import_models
-from app.extensions import db
+from app.extensions import db, limiter
 from app.people.models import Person, Sex, TargetGroup
 from app.places.models import Municipality
 from app.places.services import seed_places
@@ -41,7 +41,6 @@ def app(tmp_path_factory):
             "TESTING": True,
             "SQLALCHEMY_DATABASE_URI": url,
             "WTF_CSRF_ENABLED": False,
-            "RATELIMIT_ENABLED": False,
             "MAIL_BACKEND": "memory",
             "SERVER_NAME": "localhost",
             "SECRET_KEY": "test-secret-key-" + "x" * 40,
@@ -72,6 +71,7 @@ def _clean_database(app):
                 if table.name not in KEEP_TABLES:
                     conn.execute(table.delete())
         app.extensions["mail_outbox"] = []
+        limiter.reset()
 
 
 @pytest.fixture

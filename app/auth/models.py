@@ -6,7 +6,7 @@ import sqlalchemy.orm as so
 from flask_login import UserMixin
 
 from app.auth.roles import Role
-from app.extensions import db
+from app.extensions import db, str_enum
 from app.people.models import Person
 from app.timeutil import utcnow
 
@@ -64,7 +64,7 @@ class UserRole(db.Model):
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"))
-    role: so.Mapped[Role] = so.mapped_column(sa.Enum(Role, native_enum=False, length=20))
+    role: so.Mapped[Role] = so.mapped_column(str_enum(Role, 20))
 
     user: so.Mapped[User] = so.relationship(back_populates="role_rows")
 

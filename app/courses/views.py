@@ -1,6 +1,7 @@
 """Plain view models for course templates, so templates hold no rules."""
 
 from dataclasses import dataclass
+from datetime import date
 
 from app.i18n import LOCALE_NAMES
 from app.places.queries import municipality_id_from_choice
@@ -58,13 +59,16 @@ def catalogue_filters(form) -> CatalogueFilters:
     def valid(field):
         return field.data if not field.errors and field.data else None
 
+    date_from, date_to = valid(form.date_from), valid(form.date_to)
+    if date_from is None and date_to is None:
+        date_from = date.today()  # past runs only when someone asks for a date range
     return CatalogueFilters(
         q=valid(form.q),
         topic=valid(form.topic),
         competence=valid(form.competence),
         municipality_id=municipality_id_from_choice(valid(form.municipality)),
-        date_from=valid(form.date_from),
-        date_to=valid(form.date_to),
+        date_from=date_from,
+        date_to=date_to,
         language=valid(form.language),
         seats_left=bool(form.seats.data),
     )

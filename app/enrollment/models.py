@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.auth.models import User
 from app.courses.models import CourseRun
-from app.extensions import db
+from app.extensions import db, str_enum
 from app.people.models import Person
 from app.timeutil import utcnow
 
@@ -47,10 +47,10 @@ class Enrollment(db.Model):
     )
     person_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("person.id"), index=True)
     status: so.Mapped[EnrollmentStatus] = so.mapped_column(
-        sa.Enum(EnrollmentStatus, native_enum=False, length=20), index=True
+        str_enum(EnrollmentStatus, 20), index=True
     )
     source: so.Mapped[EnrollmentSource] = so.mapped_column(
-        sa.Enum(EnrollmentSource, native_enum=False, length=20), default=EnrollmentSource.SELF
+        str_enum(EnrollmentSource, 20), default=EnrollmentSource.SELF
     )
     # Waiting-list order: the earliest request gets the next free seat.
     requested_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)

@@ -62,18 +62,17 @@ def enrol(
             _("%(name)s is already on this course (%(status)s).",
               name=person.full_name, status=enrollment.status_label)
         )
-    if enrollment is None:
-        enrollment = Enrollment(run=run, person=person, source=source, requested_at=now)
-        db.session.add(enrollment)
-    else:
-        enrollment.source = source
-        enrollment.requested_at = now
     if source == EnrollmentSource.SELF and run.requires_approval:
         status = EnrollmentStatus.PENDING
     elif seats_taken(run) < run.capacity:
         status = EnrollmentStatus.ENROLLED
     else:
         status = EnrollmentStatus.WAITLISTED
+    if enrollment is None:
+        enrollment = Enrollment(run=run, person=person)
+        db.session.add(enrollment)
+    enrollment.source = source
+    enrollment.requested_at = now
     _set_status(enrollment, status, by, now)
     add_participant(programme_id=run.programme_id, person=person)
     db.session.flush()

@@ -5,7 +5,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask_babel import lazy_gettext as _l
 
-from app.extensions import db
+from app.extensions import db, str_enum
 from app.places.models import Municipality
 from app.text import normalize_name
 from app.timeutil import utcnow
@@ -91,7 +91,7 @@ class Institution(db.Model):
     name: so.Mapped[str] = so.mapped_column(sa.String(200))
     name_key: so.Mapped[str] = so.mapped_column(sa.String(200), index=True)
     type: so.Mapped[InstitutionType] = so.mapped_column(
-        sa.Enum(InstitutionType, native_enum=False, length=20)
+        str_enum(InstitutionType, 20)
     )
     municipality_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("municipality.id"))
 
@@ -113,12 +113,12 @@ class Person(db.Model):
     email: so.Mapped[str | None] = so.mapped_column(sa.String(254), unique=True)
     phone: so.Mapped[str | None] = so.mapped_column(sa.String(40))
     sex: so.Mapped[Sex] = so.mapped_column(
-        sa.Enum(Sex, native_enum=False, length=20), default=Sex.UNDISCLOSED
+        str_enum(Sex, 20), default=Sex.UNDISCLOSED
     )
     birth_year: so.Mapped[int | None] = so.mapped_column()
     # Kept when only the band is known (some participants give a band, not a year).
     age_band: so.Mapped[AgeBand | None] = so.mapped_column(
-        sa.Enum(AgeBand, native_enum=False, length=10, values_callable=lambda e: [m.value for m in e])
+        str_enum(AgeBand, 10)
     )
     municipality_id: so.Mapped[int | None] = so.mapped_column(
         sa.ForeignKey("municipality.id"), index=True
@@ -129,7 +129,7 @@ class Person(db.Model):
     position: so.Mapped[str | None] = so.mapped_column(sa.String(150))
     department: so.Mapped[str | None] = so.mapped_column(sa.String(150))
     target_group: so.Mapped[TargetGroup] = so.mapped_column(
-        sa.Enum(TargetGroup, native_enum=False, length=30), default=TargetGroup.OTHER
+        str_enum(TargetGroup, 30), default=TargetGroup.OTHER
     )
     consent_photos: so.Mapped[bool] = so.mapped_column(default=False)
     consent_public_name: so.Mapped[bool] = so.mapped_column(default=False)

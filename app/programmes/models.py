@@ -5,7 +5,7 @@ import sqlalchemy.orm as so
 
 from app.auth.models import User
 from app.auth.roles import Role
-from app.extensions import db
+from app.extensions import db, str_enum
 from app.people.models import Person
 from app.timeutil import utcnow
 
@@ -59,7 +59,7 @@ class ProgrammeMember(db.Model):
     user_id: so.Mapped[int] = so.mapped_column(
         sa.ForeignKey("user.id", ondelete="CASCADE"), index=True
     )
-    role: so.Mapped[Role] = so.mapped_column(sa.Enum(Role, native_enum=False, length=20))
+    role: so.Mapped[Role] = so.mapped_column(str_enum(Role, 20))
 
     programme: so.Mapped[Programme] = so.relationship(back_populates="members")
     user: so.Mapped[User] = so.relationship()

@@ -28,6 +28,25 @@ def add_participant(*, programme_id: int, person: Person) -> None:
         db.session.add(ProgrammeParticipant(programme_id=programme_id, person_id=person.id))
 
 
+# Donors rarely accept less than half of the sessions as "trained".
+MIN_THRESHOLD, MAX_THRESHOLD = 50, 100
+
+
+def _check_periods_fit(programme: Programme, starts_on: date, ends_on: date) -> None:
+    # Reports count people per period, so a period outside the programme would count nobody.
+    for period in programme.periods:
+        if period.starts_on < starts_on or period.ends_on > ends_on:
+            raise DomainError(
+                _(
+                    "The reporting period %(name)s (%(start)s – %(end)s) would fall outside the "
+                    "programme. Change or delete that period first.",
+                    name=period.name, start=period.starts_on.isoformat(),
+                    end=period.ends_on.isoformat(),
+                ),
+                field="starts_on" if period.starts_on < starts_on else "ends_on",
+            )
+
+
 def _check_dates(starts_on: date, ends_on: date) -> None:
     if ends_on < starts_on:
         raise DomainError(_("The end date must not be before the start date."), field="ends_on")
@@ -36,6 +55,15 @@ def _check_dates(starts_on: date, ends_on: date) -> None:
 def save_programme(programme: Programme | None, **values) -> Programme:
     """Create or update a programme; codes are unique."""
     _check_dates(values["starts_on"], values["ends_on"])
+    threshold = values.get("attendance_threshold", 80)
+    if not MIN_THRESHOLD <= threshold <= MAX_THRESHOLD:
+        raise DomainError(
+            _("Use an attendance threshold between %(low)d and %(high)d percent.",
+              low=MIN_THRESHOLD, high=MAX_THRESHOLD),
+            field="attendance_threshold",
+        )
+    if programme is not None:
+        _check_periods_fit(programme, values["starts_on"], values["ends_on"])
     code = values["code"].strip().upper()
     clash = db.session.scalar(sa.select(Programme).where(Programme.code == code))
     if clash is not None and clash is not programme:
@@ -51,6 +79,8 @@ def save_programme(programme: Programme | None, **values) -> Programme:
 
 
 def add_period(*, programme: Programme, name: str, starts_on: date, ends_on: date) -> ReportingPeriod:
+    """Add a reporting period inside the programme's dates, not overlapping another one."""
+    name = name.strip()
     _check_dates(starts_on, ends_on)
     if starts_on < programme.starts_on or ends_on > programme.ends_on:
         raise DomainError(_("A reporting period must lie within the programme's dates."), field="starts_on")
@@ -70,7 +100,13 @@ def add_period(*, programme: Programme, name: str, starts_on: date, ends_on: dat
 def add_member(*, programme: Programme, user: User, role: Role) -> ProgrammeMember:
     """Make a user a manager or trainer of the programme; they gain the role if they lacked it."""
     if role not in PROGRAMME_ROLES:
-        raise DomainError(_("Only managers and trainers are members of a programme."))
+        raise DomainError(_("Only managers and trainers are members of a programme."), field="role")
+    if not user.active:
+        raise DomainError(
+            _("The account of %(name)s is deactivated; an administrator must activate it first.",
+              name=user.name),
+            field="user_id",
+        )
     exists = db.session.scalar(
         sa.select(ProgrammeMember).where(
             ProgrammeMember.programme_id == programme.id,
@@ -79,7 +115,9 @@ def add_member(*, programme: Programme, user: User, role: Role) -> ProgrammeMemb
         )
     )
     if exists:
-        raise Conflict(_("%(name)s is already a member with this role.", name=user.name))
+        raise Conflict(
+            _("%(name)s is already a member with this role.", name=user.name), field="user_id"
+        )
     if role not in user.roles:
         user.role_rows.append(UserRole(role=role))
     member = ProgrammeMember(programme=programme, user=user, role=role)
@@ -90,4 +128,11 @@ def add_member(*, programme: Programme, user: User, role: Role) -> ProgrammeMemb
 
 def remove_member(*, member: ProgrammeMember) -> None:
     db.session.delete(member)
+    db.session.flush()
+
+
+def delete_period(*, period: ReportingPeriod) -> None:
+    """Delete a reporting period (reports are computed from dates, so nothing else is lost)."""
+    period.programme.periods.remove(period)
+    db.session.delete(period)
     db.session.flush()

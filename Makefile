@@ -1,0 +1,52 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export FLASK_APP := wsgi
+STAMP := $(VENV)/.installed
+
+.PHONY: run test test-sqlite test-postgres setup system-deps test-deps translations lint bench migrate clean
+
+run: setup translations
+	$(BIN)/flask db upgrade
+	$(BIN)/flask places seed
+	$(BIN)/flask curriculum sync
+	$(BIN)/flask demo load
+	@echo "Akademia on http://127.0.0.1:5000 (Ctrl+C stops it)"
+	$(BIN)/flask run --host 127.0.0.1 --port 5000
+
+test: setup test-deps translations
+	bash scripts/run_tests.sh
+
+test-sqlite: setup translations
+	$(BIN)/pytest
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@if [ "$$(id -u)" = "0" ] && ! $(PYTHON) -m venv --help >/dev/null 2>&1; then \
+		apt-get update -qq && apt-get install -y -qq python3-venv; fi
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	touch $(STAMP)
+
+# Debian packages the tests need; installed only when running as root and missing.
+system-deps:
+	@bash scripts/system_deps.sh
+
+test-deps: system-deps
+	@bash scripts/axe_core.sh
+
+translations: setup
+	$(BIN)/pybabel compile -q -d app/translations || true
+
+lint: setup
+	$(BIN)/ruff check app tests
+
+migrate: setup
+	$(BIN)/flask db migrate -m "$(m)"
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache
