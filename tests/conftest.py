@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
+from flask import g
 
 from app import create_app
 from app.auth import passwords
@@ -47,6 +48,14 @@ def app(tmp_path_factory):
         }
     )
     app.instance_path = str(instance)
+
+    # Tests hold an app context open so they can call services directly; requests then share
+    # its `g`, where Flask-Login caches the signed-in user. Forget it at each request so every
+    # test client is judged by its own cookie.
+    @app.before_request
+    def _forget_cached_user():
+        g.pop("_login_user", None)
+
     with app.app_context():
         import_models()
         db.drop_all()

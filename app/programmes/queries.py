@@ -23,7 +23,10 @@ def programmes_with_counts(programme_ids: set[int] | None) -> list[sa.Row]:
         .subquery()
     )
     participants = (
-        sa.select(ProgrammeParticipant.programme_id, sa.func.count(ProgrammeParticipant.id).label("n"))
+        sa.select(
+            ProgrammeParticipant.programme_id,
+            sa.func.count(ProgrammeParticipant.id).label("n"),
+        )
         .group_by(ProgrammeParticipant.programme_id)
         .subquery()
     )

@@ -3,6 +3,7 @@
 from datetime import date
 
 import sqlalchemy as sa
+from flask_babel import format_date
 from flask_babel import gettext as _
 
 from app.auth.models import User, UserRole
@@ -40,8 +41,8 @@ def _check_periods_fit(programme: Programme, starts_on: date, ends_on: date) -> 
                 _(
                     "The reporting period %(name)s (%(start)s – %(end)s) would fall outside the "
                     "programme. Change or delete that period first.",
-                    name=period.name, start=period.starts_on.isoformat(),
-                    end=period.ends_on.isoformat(),
+                    name=period.name, start=format_date(period.starts_on),
+                    end=format_date(period.ends_on),
                 ),
                 field="starts_on" if period.starts_on < starts_on else "ends_on",
             )
@@ -67,7 +68,10 @@ def save_programme(programme: Programme | None, **values) -> Programme:
     code = values["code"].strip().upper()
     clash = db.session.scalar(sa.select(Programme).where(Programme.code == code))
     if clash is not None and clash is not programme:
-        raise Conflict(_("Another programme already uses the code %(code)s.", code=code), field="code")
+        raise Conflict(
+            _("Another programme already uses the code %(code)s. Choose another code.", code=code),
+            field="code",
+        )
     if programme is None:
         programme = Programme()
         db.session.add(programme)
@@ -78,12 +82,20 @@ def save_programme(programme: Programme | None, **values) -> Programme:
     return programme
 
 
-def add_period(*, programme: Programme, name: str, starts_on: date, ends_on: date) -> ReportingPeriod:
+def add_period(
+    *, programme: Programme, name: str, starts_on: date, ends_on: date
+) -> ReportingPeriod:
     """Add a reporting period inside the programme's dates, not overlapping another one."""
     name = name.strip()
     _check_dates(starts_on, ends_on)
     if starts_on < programme.starts_on or ends_on > programme.ends_on:
-        raise DomainError(_("A reporting period must lie within the programme's dates."), field="starts_on")
+        raise DomainError(
+            _(
+                "A reporting period must lie within the programme's dates (%(start)s – %(end)s).",
+                start=format_date(programme.starts_on), end=format_date(programme.ends_on),
+            ),
+            field="starts_on" if starts_on < programme.starts_on else "ends_on",
+        )
     for period in programme.periods:
         if period.name == name:
             raise Conflict(_("There is already a period called %(name)s.", name=name), field="name")
