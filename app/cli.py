@@ -27,7 +27,9 @@ def register_cli(app: Flask) -> None:
         """Course content kept as files."""
 
     @curriculum.command("sync")
-    @click.option("--path", type=click.Path(path_type=Path), default=None, help="Curriculum folder.")
+    @click.option(
+        "--path", type=click.Path(path_type=Path), default=None, help="Curriculum folder."
+    )
     @click.option("--dry-run", is_flag=True, help="Validate and report without saving.")
     def sync_command(path, dry_run):
         """Validate curriculum files and upsert courses by slug."""
@@ -41,7 +43,9 @@ def register_cli(app: Flask) -> None:
             db.session.rollback()
             for problem in error.problems:
                 click.echo(str(problem), err=True)
-            raise click.ClickException(f"{len(error.problems)} problem(s); nothing was changed") from None
+            raise click.ClickException(
+                f"{len(error.problems)} problem(s); nothing was changed"
+            ) from None
         for line in report.lines():
             click.echo(line)
         if dry_run:
@@ -61,7 +65,7 @@ def register_cli(app: Flask) -> None:
 
         logins = load_demo()
         db.session.commit()
-        click.echo("Demo sign-ins (password for all: %s):" % DEMO_PASSWORD)
+        click.echo(f"Demo sign-ins (password for all: {DEMO_PASSWORD}):")
         for role, email in logins:
             click.echo(f"  {role:<18} {email}")
 

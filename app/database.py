@@ -12,10 +12,10 @@ def configure_engine_events(app: Flask) -> None:
     with app.app_context():
         engine = db.engine
         if engine.dialect.name == "sqlite":
-            _configure_sqlite(engine)
+            _configure_sqlite(app, engine)
 
 
-def _configure_sqlite(engine: sa.Engine) -> None:
+def _configure_sqlite(app: Flask, engine: sa.Engine) -> None:
     # pysqlite's own transaction handling starts transactions late and never takes the
     # write lock up front; we emit BEGIN ourselves so a writing request takes the lock at
     # its start and waits (busy timeout) instead of failing halfway with "database is locked".
@@ -29,9 +29,17 @@ def _configure_sqlite(engine: sa.Engine) -> None:
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.close()
 
+    # Outside requests (CLI commands) every transaction may write; tests that keep a session
+    # open beside a live server turn this off so their reads do not hold the write lock.
+    immediate_outside_requests = app.config.get("SQLITE_IMMEDIATE_OUTSIDE_REQUESTS", True)
+
     @sa.event.listens_for(engine, "begin")
     def on_begin(connection):
-        if not has_request_context() or request.method in WRITE_METHODS:
+        if has_request_context():
+            immediate = request.method in WRITE_METHODS
+        else:
+            immediate = immediate_outside_requests
+        if immediate:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
         else:
             connection.exec_driver_sql("BEGIN")

@@ -3,6 +3,7 @@
 Idempotent: running it again changes nothing that is already there.
 """
 
+import contextlib
 import random
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -25,7 +26,7 @@ from app.programmes.models import Programme, ProgrammeMember, ReportingPeriod
 from app.timeutil import utcnow
 
 # Known on purpose: these accounts exist only in demo databases.
-DEMO_PASSWORD = "akademia-demo-2026"
+DEMO_PASSWORD = "akademia-demo-2026"  # noqa: S105 - demo data only
 
 STAFF = [
     (Role.ADMIN, "admin@akademia.test", "Drita", "Berisha", Sex.FEMALE),
@@ -33,17 +34,80 @@ STAFF = [
     (Role.TRAINER, "trainer@akademia.test", "Jelena", "Đorđević", Sex.FEMALE),
     (Role.LEARNER, "learner@akademia.test", "Ardiana", "Hoxha", Sex.FEMALE),
 ]
-FIRST_F = ["Arbëresha", "Blerta", "Fjolla", "Qëndresa", "Vjosa", "Mimoza", "Teuta", "Ajshe",
-           "Milica", "Snežana", "Dragana", "Ivana", "Ljiljana", "Aferdita", "Shqipe", "Elmaze"]
-FIRST_M = ["Agon", "Driton", "Fatmir", "Ilir", "Çlirim", "Shpëtim", "Valon", "Lulzim",
-           "Miloš", "Nenad", "Đorđe", "Stefan", "Dušan", "Bekim", "Gëzim", "Erolld"]
-LAST = ["Krasniqi", "Gashi", "Berisha", "Morina", "Shala", "Hoxha", "Kelmendi", "Bytyçi",
-        "Rexhepi", "Zeqiri", "Jovanović", "Petrović", "Nikolić", "Stojanović", "Ćirić", "Živković",
-        "Hajdari", "Dreshaj", "Llapashtica", "Çeku"]
-POSITIONS = ["Officer for civil registry", "IT officer", "Communication officer",
-             "Procurement officer", "Head of sector", "Legal officer", "Archivist"]
-DIRECTORATES = ["Directorate of Administration", "Directorate of Finance", "Directorate of Education",
-                "Directorate of Urbanism", "Office of the Mayor"]
+FIRST_F = [
+    "Arbëresha",
+    "Blerta",
+    "Fjolla",
+    "Qëndresa",
+    "Vjosa",
+    "Mimoza",
+    "Teuta",
+    "Ajshe",
+    "Milica",
+    "Snežana",
+    "Dragana",
+    "Ivana",
+    "Ljiljana",
+    "Aferdita",
+    "Shqipe",
+    "Elmaze",
+]
+FIRST_M = [
+    "Agon",
+    "Driton",
+    "Fatmir",
+    "Ilir",
+    "Çlirim",
+    "Shpëtim",
+    "Valon",
+    "Lulzim",
+    "Miloš",
+    "Nenad",
+    "Đorđe",
+    "Stefan",
+    "Dušan",
+    "Bekim",
+    "Gëzim",
+    "Erolld",
+]
+LAST = [
+    "Krasniqi",
+    "Gashi",
+    "Berisha",
+    "Morina",
+    "Shala",
+    "Hoxha",
+    "Kelmendi",
+    "Bytyçi",
+    "Rexhepi",
+    "Zeqiri",
+    "Jovanović",
+    "Petrović",
+    "Nikolić",
+    "Stojanović",
+    "Ćirić",
+    "Živković",
+    "Hajdari",
+    "Dreshaj",
+    "Llapashtica",
+    "Çeku",
+]
+POSITIONS = [
+    "Officer for civil registry",
+    "IT officer",
+    "Communication officer",
+    "Procurement officer",
+    "Head of sector",
+    "Legal officer",
+    "Archivist",
+]
+DIRECTORATES = [
+    "Directorate of Administration",
+    "Directorate of Finance",
+    "Directorate of Education",
+    "Directorate of Urbanism",
+    "Office of the Mayor",
+]
 
 
 def load_demo() -> list[tuple[str, str]]:
@@ -55,17 +119,31 @@ def load_demo() -> list[tuple[str, str]]:
     if db.session.scalar(sa.select(Programme.id).where(Programme.code == "DL-KS-26")):
         return logins
     municipalities = {m.code: m for m in db.session.scalars(sa.select(Municipality))}
-    staff = {role: _staff_user(role, email, first, last, sex, municipalities["prishtine"])
-             for role, email, first, last, sex in STAFF}
+    staff = {
+        role: _staff_user(role, email, first, last, sex, municipalities["prishtine"])
+        for role, email, first, last, sex in STAFF
+    }
     main = _programme(
-        "DL-KS-26", "Digital Kosovo: skills for municipalities", "Open Balkans Foundation",
-        "OBF-2026-017", date(2026, 1, 1), date(2027, 12, 31),
-        [("2026 H1", date(2026, 1, 1), date(2026, 6, 30)), ("2026 H2", date(2026, 7, 1), date(2026, 12, 31)),
-         ("2027 H1", date(2027, 1, 1), date(2027, 6, 30)), ("2027 H2", date(2027, 7, 1), date(2027, 12, 31))],
+        "DL-KS-26",
+        "Digital Kosovo: skills for municipalities",
+        "Open Balkans Foundation",
+        "OBF-2026-017",
+        date(2026, 1, 1),
+        date(2027, 12, 31),
+        [
+            ("2026 H1", date(2026, 1, 1), date(2026, 6, 30)),
+            ("2026 H2", date(2026, 7, 1), date(2026, 12, 31)),
+            ("2027 H1", date(2027, 1, 1), date(2027, 6, 30)),
+            ("2027 H2", date(2027, 7, 1), date(2027, 12, 31)),
+        ],
     )
     youth = _programme(
-        "YD-WB-26", "Youth and digital citizenship", "Regional Democracy Fund",
-        "RDF-WB-2026-04", date(2026, 3, 1), date(2027, 2, 28),
+        "YD-WB-26",
+        "Youth and digital citizenship",
+        "Regional Democracy Fund",
+        "RDF-WB-2026-04",
+        date(2026, 3, 1),
+        date(2027, 2, 28),
         [("Year 1", date(2026, 3, 1), date(2027, 2, 28))],
     )
     _member(main, staff[Role.MANAGER], Role.MANAGER)
@@ -79,15 +157,38 @@ def load_demo() -> list[tuple[str, str]]:
     runs = []
     plan = [
         (main, "e-kosova-services", "prishtine", "Municipal Assembly hall", 20, 21, 25),
-        (main, "cyber-hygiene-public-servants", "gjakove", "Youth Centre, training room 2", 25, 14, 18),
+        (
+            main,
+            "cyber-hygiene-public-servants",
+            "gjakove",
+            "Youth Centre, training room 2",
+            25,
+            14,
+            18,
+        ),
         (main, "open-data-publishing", "prizren", "Municipal building, floor 3", 40, 16, 16),
         (main, "digital-communication-citizens", "mitrovice-veriut", "Community hall", 48, 15, 10),
         (main, "cyber-hygiene-public-servants", "ferizaj", "Cultural centre", -30, 18, 15),
-        (youth, "digital-communication-citizens", "gjilan", "University of Gjilan, room A4", 30, 24, 12),
+        (
+            youth,
+            "digital-communication-citizens",
+            "gjilan",
+            "University of Gjilan, room A4",
+            30,
+            24,
+            12,
+        ),
     ]
     for programme, slug, code, venue, in_days, capacity, enrolled in plan:
-        run = _run(programme, courses[slug], municipalities[code], venue, in_days, capacity,
-                   staff[Role.TRAINER])
+        run = _run(
+            programme,
+            courses[slug],
+            municipalities[code],
+            venue,
+            in_days,
+            capacity,
+            staff[Role.TRAINER],
+        )
         runs.append((run, enrolled))
     db.session.flush()
     for run, count in runs:
@@ -103,10 +204,21 @@ def _staff_user(role, email, first, last, sex, municipality) -> User:
     user = db.session.scalar(sa.select(User).join(User.person).where(Person.email == email))
     if user:
         return user
-    person = Person(first_name=first, last_name=last, email=email, sex=sex, birth_year=1986,
-                    municipality=municipality, target_group=TargetGroup.OTHER)
-    user = User(person=person, password_hash=passwords.hash_password(DEMO_PASSWORD),
-                email_confirmed_at=utcnow(), locale="sq" if role == Role.LEARNER else None)
+    person = Person(
+        first_name=first,
+        last_name=last,
+        email=email,
+        sex=sex,
+        birth_year=1986,
+        municipality=municipality,
+        target_group=TargetGroup.OTHER,
+    )
+    user = User(
+        person=person,
+        password_hash=passwords.hash_password(DEMO_PASSWORD),
+        email_confirmed_at=utcnow(),
+        locale="sq" if role == Role.LEARNER else None,
+    )
     user.role_rows.append(UserRole(role=role))
     if role != Role.LEARNER:
         user.role_rows.append(UserRole(role=Role.LEARNER))
@@ -119,9 +231,16 @@ def _programme(code, name, donor, grant, starts_on, ends_on, periods) -> Program
     programme = db.session.scalar(sa.select(Programme).where(Programme.code == code))
     if programme:
         return programme
-    programme = Programme(code=code, name=name, donor=donor, grant_code=grant, starts_on=starts_on,
-                          ends_on=ends_on, attendance_threshold=80,
-                          description="Demonstration programme.")
+    programme = Programme(
+        code=code,
+        name=name,
+        donor=donor,
+        grant_code=grant,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        attendance_threshold=80,
+        description="Demonstration programme.",
+    )
     for period_name, start, end in periods:
         programme.periods.append(ReportingPeriod(name=period_name, starts_on=start, ends_on=end))
     db.session.add(programme)
@@ -130,15 +249,21 @@ def _programme(code, name, donor, grant, starts_on, ends_on, periods) -> Program
 
 
 def _member(programme, user, role) -> None:
-    exists = db.session.scalar(sa.select(ProgrammeMember.id).where(
-        ProgrammeMember.programme_id == programme.id, ProgrammeMember.user_id == user.id,
-        ProgrammeMember.role == role))
+    exists = db.session.scalar(
+        sa.select(ProgrammeMember.id).where(
+            ProgrammeMember.programme_id == programme.id,
+            ProgrammeMember.user_id == user.id,
+            ProgrammeMember.role == role,
+        )
+    )
     if not exists:
         db.session.add(ProgrammeMember(programme=programme, user=user, role=role))
 
 
 def _people(rng, municipalities) -> list[Person]:
-    existing = list(db.session.scalars(sa.select(Person).where(Person.email.like("%@komuna-demo.test"))))
+    existing = list(
+        db.session.scalars(sa.select(Person).where(Person.email.like("%@komuna-demo.test")))
+    )
     if existing:
         return existing
     codes = sorted(municipalities)
@@ -161,13 +286,18 @@ def _people(rng, municipalities) -> list[Person]:
         if key not in institutions:
             institutions[key] = Institution(name=name, type=itype, municipality=municipality)
         person = Person(
-            first_name=first, last_name=last, email=f"p{n:03d}@komuna-demo.test", sex=sex,
+            first_name=first,
+            last_name=last,
+            email=f"p{n:03d}@komuna-demo.test",
+            sex=sex,
             birth_year=rng.randint(1962, 2004) if not student else rng.randint(2000, 2007),
-            municipality=municipality, institution=institutions[key],
+            municipality=municipality,
+            institution=institutions[key],
             position=None if student else rng.choice(POSITIONS),
             department="Faculty of Computer Science" if student else rng.choice(DIRECTORATES),
             target_group=TargetGroup.STUDENT if student else TargetGroup.MUNICIPAL_OFFICIAL,
-            consent_photos=n % 3 != 0, consent_public_name=n % 4 == 0,
+            consent_photos=n % 3 != 0,
+            consent_public_name=n % 4 == 0,
         )
         db.session.add(person)
         people.append(person)
@@ -176,17 +306,26 @@ def _people(rng, municipalities) -> list[Person]:
 
 
 def _run(programme, course, municipality, venue, in_days, capacity, trainer) -> CourseRun:
-    run = db.session.scalar(sa.select(CourseRun).where(
-        CourseRun.programme_id == programme.id, CourseRun.course_id == course.id,
-        CourseRun.municipality_id == municipality.id))
+    run = db.session.scalar(
+        sa.select(CourseRun).where(
+            CourseRun.programme_id == programme.id,
+            CourseRun.course_id == course.id,
+            CourseRun.municipality_id == municipality.id,
+        )
+    )
     if run:
         return run
     today = date.today()
     starts = today + timedelta(days=in_days)
     run = CourseRun(
-        programme=programme, course=course, municipality=municipality, venue=venue,
-        starts_on=max(starts, programme.starts_on), ends_on=max(starts + timedelta(days=4), programme.starts_on),
-        language="sq" if municipality.code != "mitrovice-veriut" else "sr_Latn", capacity=capacity,
+        programme=programme,
+        course=course,
+        municipality=municipality,
+        venue=venue,
+        starts_on=max(starts, programme.starts_on),
+        ends_on=max(starts + timedelta(days=4), programme.starts_on),
+        language="sq" if municipality.code != "mitrovice-veriut" else "sr_Latn",
+        capacity=capacity,
         enrol_opens_at=datetime.combine(today - timedelta(days=60), datetime.min.time()),
         enrol_closes_at=datetime.combine(starts - timedelta(days=1), datetime.min.time()),
     )
@@ -201,7 +340,5 @@ def _enrol_quietly(run, person, now) -> None:
 
     if person.id and enrollment_for(run.id, person.id):
         return
-    try:
+    with contextlib.suppress(DomainError):
         enrol(run=run, person=person, by=None, source=EnrollmentSource.MANAGER, now=now)
-    except DomainError:
-        pass

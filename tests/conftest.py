@@ -43,6 +43,7 @@ def app(tmp_path_factory):
             "SQLALCHEMY_DATABASE_URI": url,
             "WTF_CSRF_ENABLED": False,
             "MAIL_BACKEND": "memory",
+            "SQLITE_IMMEDIATE_OUTSIDE_REQUESTS": False,
             "SERVER_NAME": "localhost",
             "SECRET_KEY": "test-secret-key-" + "x" * 40,
         }
@@ -106,8 +107,12 @@ def municipality(code: str = "prishtine") -> Municipality:
 def create_person(**values) -> Person:
     n = next(_counter)
     defaults = dict(
-        first_name=f"Arbëresha{n}", last_name=f"Krasniqi{n}", email=f"person{n}@example.org",
-        sex=Sex.FEMALE, birth_year=1990, target_group=TargetGroup.MUNICIPAL_OFFICIAL,
+        first_name=f"Arbëresha{n}",
+        last_name=f"Krasniqi{n}",
+        email=f"person{n}@example.org",
+        sex=Sex.FEMALE,
+        birth_year=1990,
+        target_group=TargetGroup.MUNICIPAL_OFFICIAL,
         municipality=municipality(),
     )
     defaults.update(values)
@@ -117,10 +122,15 @@ def create_person(**values) -> Person:
     return person
 
 
-def create_user(*roles: Role, programme: Programme | None = None, confirmed=True, **person_values) -> User:
+def create_user(
+    *roles: Role, programme: Programme | None = None, confirmed=True, **person_values
+) -> User:
     person = create_person(**person_values)
-    user = User(person=person, password_hash=_PASSWORD_HASH,
-                email_confirmed_at=datetime(2026, 1, 1) if confirmed else None)
+    user = User(
+        person=person,
+        password_hash=_PASSWORD_HASH,
+        email_confirmed_at=datetime(2026, 1, 1) if confirmed else None,
+    )
     for role in roles or (Role.LEARNER,):
         user.role_rows.append(UserRole(role=role))
     db.session.add(user)
@@ -135,8 +145,13 @@ def create_user(*roles: Role, programme: Programme | None = None, confirmed=True
 
 def create_programme(**values) -> Programme:
     n = next(_counter)
-    defaults = dict(code=f"PRG-{n}", name=f"Programme {n}", donor="Demo Donor",
-                    starts_on=date(2026, 1, 1), ends_on=date(2027, 12, 31))
+    defaults = dict(
+        code=f"PRG-{n}",
+        name=f"Programme {n}",
+        donor="Demo Donor",
+        starts_on=date(2026, 1, 1),
+        ends_on=date(2027, 12, 31),
+    )
     defaults.update(values)
     programme = Programme(**defaults)
     db.session.add(programme)
@@ -146,9 +161,17 @@ def create_programme(**values) -> Programme:
 
 def create_course(**values) -> Course:
     n = next(_counter)
-    defaults = dict(slug=f"course-{n}", code=f"TC-{n:03d}", title_en=f"Course {n}",
-                    title_sq=f"Kursi {n}", title_sr=f"Kurs {n}", summary_en="A summary.",
-                    description_en="A *description*.", hours=8, level=2)
+    defaults = dict(
+        slug=f"course-{n}",
+        code=f"TC-{n:03d}",
+        title_en=f"Course {n}",
+        title_sq=f"Kursi {n}",
+        title_sr=f"Kurs {n}",
+        summary_en="A summary.",
+        description_en="A *description*.",
+        hours=8,
+        level=2,
+    )
     defaults.update(values)
     course = Course(**defaults)
     db.session.add(course)
@@ -156,13 +179,21 @@ def create_course(**values) -> Course:
     return course
 
 
-def create_run(programme: Programme | None = None, course: Course | None = None, **values) -> CourseRun:
+def create_run(
+    programme: Programme | None = None, course: Course | None = None, **values
+) -> CourseRun:
     now = datetime.now().replace(microsecond=0)
     defaults = dict(
-        programme=programme or create_programme(), course=course or create_course(),
-        starts_on=date(2026, 12, 1), ends_on=date(2026, 12, 5), venue="Municipal hall",
-        municipality=municipality(), language="sq", capacity=10,
-        enrol_opens_at=now - timedelta(days=10), enrol_closes_at=now + timedelta(days=10),
+        programme=programme or create_programme(),
+        course=course or create_course(),
+        starts_on=date(2026, 12, 1),
+        ends_on=date(2026, 12, 5),
+        venue="Municipal hall",
+        municipality=municipality(),
+        language="sq",
+        capacity=10,
+        enrol_opens_at=now - timedelta(days=10),
+        enrol_closes_at=now + timedelta(days=10),
     )
     defaults.update(values)
     run = CourseRun(**defaults)
@@ -172,8 +203,6 @@ def create_run(programme: Programme | None = None, course: Course | None = None,
 
 
 def login(client, user: User, password: str = PASSWORD):
-    response = client.post(
-        "/auth/sign-in", data={"email": user.person.email, "password": password}
-    )
+    response = client.post("/auth/sign-in", data={"email": user.person.email, "password": password})
     assert response.status_code == 302, response.get_data(as_text=True)
     return response

@@ -12,7 +12,14 @@ from app.courses.models import CourseRunTrainer
 from app.enrollment.services import enrol
 from app.extensions import db
 from app.programmes.models import ProgrammeMember
-from tests.conftest import create_course, create_person, create_programme, create_run, create_user, login
+from tests.conftest import (
+    create_course,
+    create_person,
+    create_programme,
+    create_run,
+    create_user,
+    login,
+)
 
 ROLES = [None, Role.LEARNER, Role.TRAINER, Role.MANAGER, Role.ADMIN]
 SKIP_ENDPOINTS = {"static"}
@@ -27,7 +34,8 @@ def _views(app):
 
 def test_every_view_declares_who_may_open_it(app):
     unmarked = [
-        rule.rule for rule, view in _views(app)
+        rule.rule
+        for rule, view in _views(app)
         if not getattr(view, "is_public", False) and not hasattr(view, "required_roles")
     ]
     assert unmarked == [], f"views without @public/@login_required/@role_required: {unmarked}"
@@ -51,10 +59,17 @@ def world():
     db.session.commit()
     member = db.session.query(ProgrammeMember).first()
     values = {
-        "programme_id": programme.id, "run_id": run.id, "enrollment_id": enrollment.id,
-        "person_id": person.id, "user_id": users[Role.LEARNER].id, "slug": "access-course",
-        "lesson_slug": "l", "token": "not-a-valid-token", "member_id": member.id,
-        "municipality_id": run.municipality_id, "id": person.id,
+        "programme_id": programme.id,
+        "run_id": run.id,
+        "enrollment_id": enrollment.id,
+        "person_id": person.id,
+        "user_id": users[Role.LEARNER].id,
+        "slug": "access-course",
+        "lesson_slug": "l",
+        "token": "not-a-valid-token",
+        "member_id": member.id,
+        "municipality_id": run.municipality_id,
+        "id": person.id,
     }
     return users, values
 
@@ -89,7 +104,11 @@ def test_matrix(app, world):
                 failures.append(f"{role} {method} {url}: {status}")
             elif role is None and not public:
                 if not (status == 302 and "/auth/sign-in" in response.headers.get("Location", "")):
-                    failures.append(f"anonymous {method} {url}: {status}, expected a redirect to sign in")
-            elif role and required and role != Role.ADMIN and role not in required and status != 403:
+                    failures.append(
+                        f"anonymous {method} {url}: {status}, expected a redirect to sign in"
+                    )
+            elif (
+                role and required and role != Role.ADMIN and role not in required and status != 403
+            ):
                 failures.append(f"{role} {method} {url}: {status}, expected 403")
     assert failures == []

@@ -31,8 +31,9 @@ def empty_database_url(tmp_path):
 
 
 def test_upgrade_from_empty_matches_models(empty_database_url, tmp_path):
-    app = create_app({"SQLALCHEMY_DATABASE_URI": empty_database_url, "TESTING": True,
-                      "SECRET_KEY": "m" * 40})
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": empty_database_url, "TESTING": True, "SECRET_KEY": "m" * 40}
+    )
     with app.app_context():
         upgrade()
         with db.engine.connect() as conn:

@@ -33,12 +33,15 @@ def overview_counts() -> dict[str, int]:
     row = db.session.execute(
         sa.select(
             count(User.id).label("users"),
-            sa.select(sa.func.count(User.id)).where(User.active.is_(False))
-            .scalar_subquery().label("inactive"),
+            sa.select(sa.func.count(User.id))
+            .where(User.active.is_(False))
+            .scalar_subquery()
+            .label("inactive"),
             sa.select(sa.func.count(sa.distinct(UserRole.user_id)))
             .join(User, User.id == UserRole.user_id)
             .where(UserRole.role == Role.ADMIN, User.active.is_(True))
-            .scalar_subquery().label("admins"),
+            .scalar_subquery()
+            .label("admins"),
             count(UserSession.id).label("sessions"),
             count(Person.id).label("people"),
             count(Institution.id).label("institutions"),

@@ -70,8 +70,10 @@ def invite_user():
     if form.validate_on_submit():
         try:
             user = services.invite_user(
-                first_name=form.first_name.data, last_name=form.last_name.data,
-                email=form.email.data, roles=form.role_set(),
+                first_name=form.first_name.data,
+                last_name=form.last_name.data,
+                email=form.email.data,
+                roles=form.role_set(),
             )
         except DomainError as error:
             _show_error(form, error, "email")
@@ -79,8 +81,13 @@ def invite_user():
             db.session.commit()
             token = make_password_token(user.person, user)
             emails.send_password_link(user.email, user, token, new_account=True)
-            flash(_("The account is created and %(email)s has a link to choose a password.",
-                    email=user.email), "success")
+            flash(
+                _(
+                    "The account is created and %(email)s has a link to choose a password.",
+                    email=user.email,
+                ),
+                "success",
+            )
             return redirect(url_for("admin.user_detail", user_id=user.id))
     return render_template("admin/invite.html", form=form)
 
@@ -103,12 +110,23 @@ def user_detail(user_id):
             db.session.commit()
             flash(_("The account of %(name)s is saved.", name=user.name), "success")
             if change.sessions_ended:
-                flash(ngettext("%(num)d session was ended.", "%(num)d sessions were ended.",
-                               change.sessions_ended), "info")
+                flash(
+                    ngettext(
+                        "%(num)d session was ended.",
+                        "%(num)d sessions were ended.",
+                        change.sessions_ended,
+                    ),
+                    "info",
+                )
             if change.memberships_ended:
-                flash(ngettext("%(num)d programme membership ended with the role.",
-                               "%(num)d programme memberships ended with the role.",
-                               change.memberships_ended), "info")
+                flash(
+                    ngettext(
+                        "%(num)d programme membership ended with the role.",
+                        "%(num)d programme memberships ended with the role.",
+                        change.memberships_ended,
+                    ),
+                    "info",
+                )
             return redirect(url_for("admin.user_detail", user_id=user.id))
     return render_template(
         "admin/user_detail.html",

@@ -17,7 +17,10 @@ def send_confirmation(email: str, user, token: str) -> None:
         send_mail(
             email,
             _("Confirm your Akademia account"),
-            _("Welcome to Akademia. Confirm your e-mail address to start:\n\n%(link)s\n", link=link),
+            _(
+                "Welcome to Akademia. Confirm your e-mail address to start:\n\n%(link)s\n",
+                link=link,
+            ),
         )
 
 

@@ -16,7 +16,8 @@ class SignUpForm(FlaskForm):
     first_name = StringField(_l("First name"), validators=[InputRequired(), Length(max=100)])
     last_name = StringField(_l("Last name"), validators=[InputRequired(), Length(max=100)])
     email = EmailField(
-        _l("E-mail"), validators=[InputRequired(), Email(check_deliverability=False), Length(max=254)]
+        _l("E-mail"),
+        validators=[InputRequired(), Email(check_deliverability=False), Length(max=254)],
     )
     password = PasswordField(
         _l("Password"),
@@ -25,14 +26,18 @@ class SignUpForm(FlaskForm):
     )
     confirm = PasswordField(
         _l("Repeat the password"),
-        validators=[InputRequired(), EqualTo("password", message=_l("The passwords do not match."))],
+        validators=[
+            InputRequired(),
+            EqualTo("password", message=_l("The passwords do not match.")),
+        ],
     )
     submit = SubmitField(_l("Create account"))
 
 
 class ForgotPasswordForm(FlaskForm):
     email = EmailField(
-        _l("E-mail"), validators=[InputRequired(), Email(check_deliverability=False), Length(max=254)]
+        _l("E-mail"),
+        validators=[InputRequired(), Email(check_deliverability=False), Length(max=254)],
     )
     submit = SubmitField(_l("Send me a link"))
 
@@ -45,7 +50,10 @@ class ResetPasswordForm(FlaskForm):
     )
     confirm = PasswordField(
         _l("Repeat the password"),
-        validators=[InputRequired(), EqualTo("password", message=_l("The passwords do not match."))],
+        validators=[
+            InputRequired(),
+            EqualTo("password", message=_l("The passwords do not match.")),
+        ],
     )
     submit = SubmitField(_l("Save password"))
 
@@ -54,12 +62,17 @@ class ChangePasswordForm(FlaskForm):
     current_password = PasswordField(_l("Current password"), validators=[InputRequired()])
     password = PasswordField(
         _l("New password"),
-        description=_l("At least 12 characters. Other browsers signed in to your account will be signed out."),
+        description=_l(
+            "At least 12 characters. Other browsers signed in to your account will be signed out."
+        ),
         validators=[InputRequired(), Length(max=1024)],
     )
     confirm = PasswordField(
         _l("Repeat the new password"),
-        validators=[InputRequired(), EqualTo("password", message=_l("The passwords do not match."))],
+        validators=[
+            InputRequired(),
+            EqualTo("password", message=_l("The passwords do not match.")),
+        ],
     )
     submit = SubmitField(_l("Change password"))
 

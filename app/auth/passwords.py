@@ -1,5 +1,7 @@
 """Password hashing (Argon2id) and the password policy."""
 
+import contextlib
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask_babel import gettext as _
@@ -26,13 +28,9 @@ class WeakPassword(DomainError):
 def check_policy(password: str, user_inputs: list[str] | None = None) -> None:
     """Raise WeakPassword with advice when the password does not meet the policy."""
     if len(password) < MIN_LENGTH:
-        raise WeakPassword(
-            _("Use at least %(n)d characters.", n=MIN_LENGTH), field="password"
-        )
+        raise WeakPassword(_("Use at least %(n)d characters.", n=MIN_LENGTH), field="password")
     if len(password) > MAX_LENGTH:
-        raise WeakPassword(
-            _("Use at most %(n)d characters.", n=MAX_LENGTH), field="password"
-        )
+        raise WeakPassword(_("Use at most %(n)d characters.", n=MAX_LENGTH), field="password")
     inputs = [v for v in (user_inputs or []) if v]
     result = zxcvbn(password[:100], user_inputs=inputs)
     if result["score"] < MIN_SCORE:
@@ -51,10 +49,8 @@ def hash_password(password: str) -> str:
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     if not password_hash:
-        try:
+        with contextlib.suppress(VerificationError):
             _hasher.verify(_DUMMY_HASH, password)
-        except VerificationError:
-            pass
         return False
     try:
         return _hasher.verify(password_hash, password)

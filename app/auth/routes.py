@@ -200,4 +200,3 @@ def end_other_sessions():
     db.session.commit()
     flash(_("%(n)d other sessions were signed out.", n=ended), "success")
     return redirect(url_for("auth.my_sessions"))
-

@@ -196,6 +196,8 @@ def change_password(
     """Change the password and sign out every other browser; returns how many were signed out."""
     if not passwords.verify_password(user.password_hash, current_password):
         raise DomainError(_("Your current password is not right."), field="current_password")
-    passwords.check_policy(new_password, [user.person.first_name, user.person.last_name, user.email])
+    passwords.check_policy(
+        new_password, [user.person.first_name, user.person.last_name, user.email]
+    )
     user.password_hash = passwords.hash_password(new_password)
     return sessions.end_other_sessions(user, keep_token=keep_token)

@@ -113,21 +113,28 @@ class _Checker:
         value = mapping.get(key)
         line = self.line_of(mapping, key)
         if not isinstance(value, dict):
-            self.fail(line if key in mapping else mapping.get("__line__", 1),
-                      f"'{key}' must map languages (en, sq, sr_Latn) to text")
+            self.fail(
+                line if key in mapping else mapping.get("__line__", 1),
+                f"'{key}' must map languages (en, sq, sr_Latn) to text",
+            )
             return {}
         result = {}
         for lang, text in value.items():
             if lang.startswith("__"):
                 continue
             if lang not in LANG_KEYS:
-                self.fail(self.line_of(value, lang), f"unknown language '{lang}' in '{key}' (use en, sq, sr_Latn)")
+                self.fail(
+                    self.line_of(value, lang),
+                    f"unknown language '{lang}' in '{key}' (use en, sq, sr_Latn)",
+                )
                 continue
             if not isinstance(text, str) or not text.strip():
                 self.fail(self.line_of(value, lang), f"'{key}.{lang}' must be non-empty text")
                 continue
             if max_len and len(text.strip()) > max_len:
-                self.fail(self.line_of(value, lang), f"'{key}.{lang}' is longer than {max_len} characters")
+                self.fail(
+                    self.line_of(value, lang), f"'{key}.{lang}' is longer than {max_len} characters"
+                )
             result[LANG_KEYS[lang]] = text.strip()
         required = LANG_KEYS.values() if all_required else ["en"]
         for lang in required:
@@ -139,14 +146,19 @@ class _Checker:
     def integer(self, mapping: dict, key: str, low: int, high: int, default=None) -> int | None:
         value = mapping.get(key, default)
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            self.fail(self.line_of(mapping, key), f"'{key}' must be a whole number from {low} to {high}")
+            self.fail(
+                self.line_of(mapping, key), f"'{key}' must be a whole number from {low} to {high}"
+            )
             return None
         return value
 
     def slug(self, mapping: dict, key="slug") -> str | None:
         value = self.text(mapping, key, max_len=80)
         if value and not SLUG.match(value):
-            self.fail(self.line_of(mapping, key), f"'{key}' must use lowercase letters, digits and hyphens")
+            self.fail(
+                self.line_of(mapping, key),
+                f"'{key}' must use lowercase letters, digits and hyphens",
+            )
         return value
 
 
@@ -161,7 +173,9 @@ def parse_course(folder: Path, root: Path) -> tuple[CourseSpec | None, list[Curr
         return None, check.problems
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
-        check.fail(mark.line + 1 if mark else 1, f"not valid YAML: {getattr(error, 'problem', error)}")
+        check.fail(
+            mark.line + 1 if mark else 1, f"not valid YAML: {getattr(error, 'problem', error)}"
+        )
         return None, check.problems
     if not isinstance(data, dict):
         check.fail(1, "the file must be a YAML mapping of course fields")
@@ -169,7 +183,9 @@ def parse_course(folder: Path, root: Path) -> tuple[CourseSpec | None, list[Curr
 
     slug = check.slug(data)
     if slug and slug != folder.name:
-        check.fail(check.line_of(data, "slug"), f"slug '{slug}' must equal the folder name '{folder.name}'")
+        check.fail(
+            check.line_of(data, "slug"), f"slug '{slug}' must equal the folder name '{folder.name}'"
+        )
     code = check.text(data, "code", max_len=20)
     if code and not CODE.match(code):
         check.fail(check.line_of(data, "code"), "'code' must look like AK-101")
@@ -181,22 +197,42 @@ def parse_course(folder: Path, root: Path) -> tuple[CourseSpec | None, list[Curr
     competences = _string_list(check, data, "competences")
     for code_ in competences:
         if code_ not in COMPETENCES:
-            check.fail(check.line_of(data, "competences"), f"'{code_}' is not a DigComp 2.2 competence code")
+            check.fail(
+                check.line_of(data, "competences"),
+                f"'{code_}' is not a DigComp 2.2 competence code",
+            )
     if not competences and "competences" in data:
         check.fail(check.line_of(data, "competences"), "'competences' must list at least one code")
     topics = _string_list(check, data, "topics", required=False)
     for topic in topics:
         if not TOPIC.match(topic) or len(topic) > 40:
-            check.fail(check.line_of(data, "topics"), f"topic '{topic}' must be lowercase words joined by hyphens")
+            check.fail(
+                check.line_of(data, "topics"),
+                f"topic '{topic}' must be lowercase words joined by hyphens",
+            )
     audience = _string_list(check, data, "audience", required=False)
     for item in audience:
         if item not in AUDIENCES:
-            check.fail(check.line_of(data, "audience"), f"audience '{item}' must be one of {', '.join(sorted(AUDIENCES))}")
+            check.fail(
+                check.line_of(data, "audience"),
+                f"audience '{item}' must be one of {', '.join(sorted(AUDIENCES))}",
+            )
     modules = _parse_modules(check, data, folder)
     if check.problems:
         return None, check.problems
-    spec = CourseSpec(slug, code, titles, summaries, descriptions, hours, level,
-                      competences, topics, audience, modules)
+    spec = CourseSpec(
+        slug,
+        code,
+        titles,
+        summaries,
+        descriptions,
+        hours,
+        level,
+        competences,
+        topics,
+        audience,
+        modules,
+    )
     spec.digest = _digest(spec)
     return spec, []
 
@@ -216,8 +252,10 @@ def _string_list(check: _Checker, data: dict, key: str, required=True) -> list[s
 def _parse_modules(check: _Checker, data: dict, folder: Path) -> list[ModuleSpec]:
     raw = data.get("modules")
     if not isinstance(raw, list) or not raw:
-        check.fail(check.line_of(data, "modules") if "modules" in data else data.get("__line__", 1),
-                   "'modules' must list at least one module")
+        check.fail(
+            check.line_of(data, "modules") if "modules" in data else data.get("__line__", 1),
+            "'modules' must list at least one module",
+        )
         return []
     modules, module_slugs, lesson_slugs = [], set(), set()
     for item in raw:
@@ -256,7 +294,9 @@ def _lesson_body(check: _Checker, lesson: dict, folder: Path) -> str:
         return ""
     target = (folder / rel).resolve()
     if folder.resolve() not in target.parents or target.suffix != ".md":
-        check.fail(check.line_of(lesson, "file"), f"'{rel}' must be a .md file inside the course folder")
+        check.fail(
+            check.line_of(lesson, "file"), f"'{rel}' must be a .md file inside the course folder"
+        )
         return ""
     if not target.is_file():
         check.fail(check.line_of(lesson, "file"), f"lesson file '{rel}' does not exist")
@@ -272,20 +312,37 @@ def _lesson_body(check: _Checker, lesson: dict, folder: Path) -> str:
 
 
 def _digest(spec: CourseSpec) -> str:
-    parts = [repr((spec.slug, spec.code, sorted(spec.titles.items()), sorted(spec.summaries.items()),
-                   sorted(spec.descriptions.items()), spec.hours, spec.level, spec.competences,
-                   spec.topics, spec.audience))]
+    parts = [
+        repr(
+            (
+                spec.slug,
+                spec.code,
+                sorted(spec.titles.items()),
+                sorted(spec.summaries.items()),
+                sorted(spec.descriptions.items()),
+                spec.hours,
+                spec.level,
+                spec.competences,
+                spec.topics,
+                spec.audience,
+            )
+        )
+    ]
     for module in spec.modules:
         parts.append(repr((module.slug, sorted(module.titles.items()))))
         for lesson in module.lessons:
-            parts.append(repr((lesson.slug, sorted(lesson.titles.items()), lesson.body, lesson.minutes)))
+            parts.append(
+                repr((lesson.slug, sorted(lesson.titles.items()), lesson.body, lesson.minutes))
+            )
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
 def load_curriculum(root: Path) -> list[CourseSpec]:
     """Parse every course folder; raise CurriculumError listing every problem found."""
     if not root.is_dir():
-        raise CurriculumError([CurriculumProblem(str(root), 0, "the curriculum folder does not exist")])
+        raise CurriculumError(
+            [CurriculumProblem(str(root), 0, "the curriculum folder does not exist")]
+        )
     specs, problems, codes = [], [], {}
     for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
         if not (folder / "course.yml").is_file():
@@ -294,8 +351,13 @@ def load_curriculum(root: Path) -> list[CourseSpec]:
         problems += found
         if spec:
             if spec.code in codes:
-                problems.append(CurriculumProblem(
-                    f"{folder.name}/course.yml", 1, f"code {spec.code} is also used by {codes[spec.code]}"))
+                problems.append(
+                    CurriculumProblem(
+                        f"{folder.name}/course.yml",
+                        1,
+                        f"code {spec.code} is also used by {codes[spec.code]}",
+                    )
+                )
             codes[spec.code] = spec.slug
             specs.append(spec)
     if problems:
@@ -314,7 +376,9 @@ class SyncReport:
         out = [f"created: {s}" for s in self.created] + [f"updated: {s}" for s in self.updated]
         for slug, items in self.details.items():
             out += [f"  {slug}: {item}" for item in items]
-        out.append(f"{len(self.created)} created, {len(self.updated)} updated, {len(self.unchanged)} unchanged")
+        out.append(
+            f"{len(self.created)} created, {len(self.updated)} updated, {len(self.unchanged)} unchanged"
+        )
         return out
 
 
@@ -336,8 +400,15 @@ def sync_curriculum(specs: list[CourseSpec]) -> SyncReport:
         if course is None:
             clash = db.session.scalar(sa.select(Course).where(Course.code == spec.code))
             if clash is not None:
-                raise CurriculumError([CurriculumProblem(
-                    f"{spec.slug}/course.yml", 1, f"code {spec.code} belongs to course '{clash.slug}' in the database")])
+                raise CurriculumError(
+                    [
+                        CurriculumProblem(
+                            f"{spec.slug}/course.yml",
+                            1,
+                            f"code {spec.code} belongs to course '{clash.slug}' in the database",
+                        )
+                    ]
+                )
             course = Course(slug=spec.slug)
             db.session.add(course)
             report.created.append(spec.slug)

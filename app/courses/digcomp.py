@@ -35,10 +35,14 @@ COMPETENCES = {
 }
 
 LEVELS = {
-    1: _l("Foundation"), 2: _l("Foundation"),
-    3: _l("Intermediate"), 4: _l("Intermediate"),
-    5: _l("Advanced"), 6: _l("Advanced"),
-    7: _l("Highly specialised"), 8: _l("Highly specialised"),
+    1: _l("Foundation"),
+    2: _l("Foundation"),
+    3: _l("Intermediate"),
+    4: _l("Intermediate"),
+    5: _l("Advanced"),
+    6: _l("Advanced"),
+    7: _l("Highly specialised"),
+    8: _l("Highly specialised"),
 }
 
 

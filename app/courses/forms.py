@@ -27,7 +27,9 @@ class CatalogueFilterForm(FlaskForm):
     date_from = DateField(_l("From"), validators=[Optional()])
     date_to = DateField(_l("To"), validators=[Optional()])
     language = SelectField(
-        _l("Language"), choices=[("", _l("Any"))] + list(LOCALE_NAMES.items()), validators=[Optional()]
+        _l("Language"),
+        choices=[("", _l("Any"))] + list(LOCALE_NAMES.items()),
+        validators=[Optional()],
     )
     seats = BooleanField(_l("Only with seats left"))
 

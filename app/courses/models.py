@@ -119,9 +119,7 @@ class CourseRun(db.Model):
     starts_on: so.Mapped[date] = so.mapped_column(index=True)
     ends_on: so.Mapped[date] = so.mapped_column()
     venue: so.Mapped[str] = so.mapped_column(sa.String(200))
-    municipality_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("municipality.id"), index=True
-    )
+    municipality_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("municipality.id"), index=True)
     language: so.Mapped[str] = so.mapped_column(sa.String(10), default="sq")
     capacity: so.Mapped[int] = so.mapped_column()
     enrol_opens_at: so.Mapped[datetime] = so.mapped_column()

@@ -52,18 +52,25 @@ def catalogue_query(filters: CatalogueFilters) -> sa.Select:
         like = f"%{filters.q.strip()}%"
         query = query.where(
             sa.or_(
-                Course.title_en.ilike(like), Course.title_sq.ilike(like), Course.title_sr.ilike(like),
-                Course.summary_en.ilike(like), Course.code.ilike(like),
+                Course.title_en.ilike(like),
+                Course.title_sq.ilike(like),
+                Course.title_sr.ilike(like),
+                Course.summary_en.ilike(like),
+                Course.code.ilike(like),
             )
         )
     if filters.topic:
         query = query.where(
-            Course.id.in_(sa.select(CourseTopic.course_id).where(CourseTopic.topic == filters.topic))
+            Course.id.in_(
+                sa.select(CourseTopic.course_id).where(CourseTopic.topic == filters.topic)
+            )
         )
     if filters.competence:
         query = query.where(
             Course.id.in_(
-                sa.select(CourseCompetence.course_id).where(CourseCompetence.code == filters.competence)
+                sa.select(CourseCompetence.course_id).where(
+                    CourseCompetence.code == filters.competence
+                )
             )
         )
     if filters.municipality_id:
@@ -107,7 +114,9 @@ def counts_by_status(run_ids: list[int]) -> dict[int, dict[str, int]]:
 
 
 def topics_in_use() -> list[str]:
-    return list(db.session.scalars(sa.select(CourseTopic.topic).distinct().order_by(CourseTopic.topic)))
+    return list(
+        db.session.scalars(sa.select(CourseTopic.topic).distinct().order_by(CourseTopic.topic))
+    )
 
 
 def load_course(slug: str) -> Course | None:
@@ -127,7 +136,9 @@ def load_run(run_id: int) -> CourseRun | None:
         sa.select(CourseRun)
         .where(CourseRun.id == run_id)
         .options(
-            so.joinedload(CourseRun.course).selectinload(Course.modules).selectinload(Module.lessons),
+            so.joinedload(CourseRun.course)
+            .selectinload(Course.modules)
+            .selectinload(Module.lessons),
             so.joinedload(CourseRun.course).selectinload(Course.competences),
             so.joinedload(CourseRun.municipality),
             so.joinedload(CourseRun.programme),
@@ -160,12 +171,15 @@ def runs_taught_by(user_id: int) -> list[CourseRun]:
 
 
 def runs_in_programmes(programme_ids: set[int] | None) -> sa.Select:
-    query = sa.select(CourseRun).options(
-        so.joinedload(CourseRun.course), so.joinedload(CourseRun.municipality),
-        so.joinedload(CourseRun.programme),
-    ).order_by(CourseRun.starts_on.desc(), CourseRun.id.desc())
+    query = (
+        sa.select(CourseRun)
+        .options(
+            so.joinedload(CourseRun.course),
+            so.joinedload(CourseRun.municipality),
+            so.joinedload(CourseRun.programme),
+        )
+        .order_by(CourseRun.starts_on.desc(), CourseRun.id.desc())
+    )
     if programme_ids is not None:
         query = query.where(CourseRun.programme_id.in_(programme_ids or {-1}))
     return query
-
-

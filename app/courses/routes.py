@@ -8,7 +8,12 @@ from app.enrollment.queries import enrollment_for, roster
 from app.errors import DomainError
 from app.extensions import db
 from app.markdown import render_markdown
-from app.permissions import can_manage_programme, can_manage_run, can_teach_run, managed_programme_ids
+from app.permissions import (
+    can_manage_programme,
+    can_manage_run,
+    can_teach_run,
+    managed_programme_ids,
+)
 from app.places.queries import municipality_choices
 from app.programmes.models import Programme
 from app.security import public, role_required
@@ -82,7 +87,11 @@ def run(run_id):
     ):
         abort(404)
     taken = queries.seats_taken_by_run([course_run.id]).get(course_run.id, 0)
-    mine = enrollment_for(course_run.id, current_user.person_id) if current_user.is_authenticated else None
+    mine = (
+        enrollment_for(course_run.id, current_user.person_id)
+        if current_user.is_authenticated
+        else None
+    )
     return render_template(
         "courses/run.html",
         card=run_card(course_run, taken),
@@ -112,8 +121,10 @@ def run_roster(run_id):
 
 
 def _fill_run_form(form: RunForm, programme: Programme) -> None:
-    form.course_id.choices = [(c.id, f"{c.code} · {c.localized('title')}") for c in
-                              db.session.scalars(db.select(Course).order_by(Course.code))]
+    form.course_id.choices = [
+        (c.id, f"{c.code} · {c.localized('title')}")
+        for c in db.session.scalars(db.select(Course).order_by(Course.code))
+    ]
     form.municipality_id.choices = municipality_choices()
     form.trainer_ids.choices = [(u.id, u.name) for u in services.programme_trainers(programme.id)]
 
@@ -167,7 +178,9 @@ def edit_run(run_id):
     _fill_run_form(form, course_run.programme)
     if request.method == "GET":
         form.enrol_opens_at.data = to_user_timezone(course_run.enrol_opens_at).replace(tzinfo=None)
-        form.enrol_closes_at.data = to_user_timezone(course_run.enrol_closes_at).replace(tzinfo=None)
+        form.enrol_closes_at.data = to_user_timezone(course_run.enrol_closes_at).replace(
+            tzinfo=None
+        )
         form.trainer_ids.data = [row.user_id for row in course_run.trainer_rows]
     if form.validate_on_submit():
         try:
@@ -178,13 +191,18 @@ def edit_run(run_id):
             db.session.commit()
             flash(_("The course run is saved."), "success")
             return redirect(url_for("courses.run", run_id=course_run.id))
-    return render_template("courses/run_form.html", form=form, programme=course_run.programme, run=course_run)
+    return render_template(
+        "courses/run_form.html", form=form, programme=course_run.programme, run=course_run
+    )
 
 
 @bp.route("/runs")
 @role_required(Role.MANAGER)
 def manage_runs():
-    page = db.paginate(queries.runs_in_programmes(managed_programme_ids(current_user)), per_page=25,
-                       error_out=False)
+    page = db.paginate(
+        queries.runs_in_programmes(managed_programme_ids(current_user)),
+        per_page=25,
+        error_out=False,
+    )
     counts = queries.counts_by_status([r.id for r in page.items])
     return render_template("courses/manage_runs.html", page=page, counts=counts)

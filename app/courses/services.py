@@ -19,7 +19,9 @@ def programme_trainers(programme_id: int) -> list[User]:
         db.session.scalars(
             sa.select(User)
             .join(ProgrammeMember, ProgrammeMember.user_id == User.id)
-            .where(ProgrammeMember.programme_id == programme_id, ProgrammeMember.role == Role.TRAINER)
+            .where(
+                ProgrammeMember.programme_id == programme_id, ProgrammeMember.role == Role.TRAINER
+            )
         )
     )
 
@@ -45,7 +47,9 @@ def save_run(
     if ends_on < starts_on:
         raise DomainError(_("The last day must not be before the first day."), field="ends_on")
     if not (programme.starts_on <= starts_on and ends_on <= programme.ends_on):
-        raise DomainError(_("The course must take place within the programme's dates."), field="starts_on")
+        raise DomainError(
+            _("The course must take place within the programme's dates."), field="starts_on"
+        )
     if enrol_closes_at <= enrol_opens_at:
         raise DomainError(_("Enrolment must close after it opens."), field="enrol_closes_at")
     if capacity < 1:

@@ -11,7 +11,9 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 class BulkEnrolForm(FlaskForm):
-    person_ids = MultiCheckboxField(_l("Participants of the programme"), coerce=int, validators=[Optional()])
+    person_ids = MultiCheckboxField(
+        _l("Participants of the programme"), coerce=int, validators=[Optional()]
+    )
     emails = TextAreaField(
         _l("Or paste e-mail addresses"),
         description=_l("One per line, or separated by commas. People must already be in Akademia."),

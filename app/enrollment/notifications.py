@@ -26,7 +26,10 @@ def seats_given(promoted: list[Enrollment]) -> None:
             lambda title: _("A seat is yours: %(title)s", title=title),
             lambda title, link: _(
                 "A seat became free and you moved up from the waiting list. "
-                "You are now enrolled in %(title)s.\n\n%(link)s\n", title=title, link=link),
+                "You are now enrolled in %(title)s.\n\n%(link)s\n",
+                title=title,
+                link=link,
+            ),
         )
 
 
@@ -37,7 +40,9 @@ def request_decided(enrollment: Enrollment) -> None:
             lambda title: _("Your enrolment request: %(title)s", title=title),
             lambda title, link: _(
                 "Your request to join %(title)s was not accepted this time.\n\n%(link)s\n",
-                title=title, link=link),
+                title=title,
+                link=link,
+            ),
         )
     else:
         _send(
@@ -45,5 +50,8 @@ def request_decided(enrollment: Enrollment) -> None:
             lambda title: _("Your enrolment request: %(title)s", title=title),
             lambda title, link: _(
                 "Your request to join %(title)s was approved. Status: %(status)s.\n\n%(link)s\n",
-                title=title, link=link, status=enrollment.status_label),
+                title=title,
+                link=link,
+                status=enrollment.status_label,
+            ),
         )

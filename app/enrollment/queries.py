@@ -69,7 +69,11 @@ def counts_per_course(programme_id: int) -> list[sa.Row]:
     count = lambda status: sa.func.count(Enrollment.id).filter(Enrollment.status == status)  # noqa: E731
     return db.session.execute(
         sa.select(
-            CourseRun.id, Course.code, Course.title_en, CourseRun.starts_on, CourseRun.capacity,
+            CourseRun.id,
+            Course.code,
+            Course.title_en,
+            CourseRun.starts_on,
+            CourseRun.capacity,
             count(EnrollmentStatus.ENROLLED).label("enrolled"),
             count(EnrollmentStatus.WAITLISTED).label("waitlisted"),
             count(EnrollmentStatus.PENDING).label("pending"),
@@ -78,7 +82,9 @@ def counts_per_course(programme_id: int) -> list[sa.Row]:
         .join(Course, Course.id == CourseRun.course_id)
         .outerjoin(Enrollment, Enrollment.run_id == CourseRun.id)
         .where(CourseRun.programme_id == programme_id)
-        .group_by(CourseRun.id, Course.code, Course.title_en, CourseRun.starts_on, CourseRun.capacity)
+        .group_by(
+            CourseRun.id, Course.code, Course.title_en, CourseRun.starts_on, CourseRun.capacity
+        )
         .order_by(CourseRun.starts_on)
     ).all()
 
@@ -87,7 +93,8 @@ def counts_per_municipality(programme_id: int) -> list[sa.Row]:
     """Enrolled people per municipality of the person (not of the venue)."""
     return db.session.execute(
         sa.select(
-            Municipality.name_sq, Municipality.name_sr,
+            Municipality.name_sq,
+            Municipality.name_sr,
             sa.func.count(Enrollment.id).label("enrolled"),
             sa.func.count(sa.distinct(Enrollment.person_id)).label("people"),
         )
@@ -95,7 +102,9 @@ def counts_per_municipality(programme_id: int) -> list[sa.Row]:
         .join(CourseRun, CourseRun.id == Enrollment.run_id)
         .join(Person, Person.id == Enrollment.person_id)
         .outerjoin(Municipality, Municipality.id == Person.municipality_id)
-        .where(CourseRun.programme_id == programme_id, Enrollment.status == EnrollmentStatus.ENROLLED)
+        .where(
+            CourseRun.programme_id == programme_id, Enrollment.status == EnrollmentStatus.ENROLLED
+        )
         .group_by(Municipality.name_sq, Municipality.name_sr)
         .order_by(sa.func.count(Enrollment.id).desc())
     ).all()

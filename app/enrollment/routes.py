@@ -114,7 +114,9 @@ def bulk(run_id):
     if not form.validate_on_submit():
         flash(_("Choose people from the list or paste their e-mail addresses."), "error")
         return redirect(url_for("enrollment.manage", run_id=run.id))
-    people = list(db.session.scalars(sa.select(Person).where(Person.id.in_(form.person_ids.data or []))))
+    people = list(
+        db.session.scalars(sa.select(Person).where(Person.id.in_(form.person_ids.data or [])))
+    )
     emails = {normalize_email(e) for e in re.split(r"[\s,;]+", form.emails.data or "") if e.strip()}
     unknown = []
     if emails:
@@ -122,17 +124,24 @@ def bulk(run_id):
         unknown = sorted(emails - {p.email for p in found})
         people += [p for p in found if p not in people]
     if not people:
-        flash(_("Nobody to enrol: choose people or paste addresses of people already in Akademia."), "error")
+        flash(
+            _("Nobody to enrol: choose people or paste addresses of people already in Akademia."),
+            "error",
+        )
         return redirect(url_for("enrollment.manage", run_id=run.id))
-    result = services.bulk_enrol(run=run, people=people, by=current_user, source=EnrollmentSource.MANAGER)
+    result = services.bulk_enrol(
+        run=run, people=people, by=current_user, source=EnrollmentSource.MANAGER
+    )
     db.session.commit()
     flash(
         ngettext("%(num)d person enrolled.", "%(num)d people enrolled.", len(result.enrolled))
         + " "
-        + ngettext("%(num)d on the waiting list.", "%(num)d on the waiting list.", len(result.waitlisted)),
+        + ngettext(
+            "%(num)d on the waiting list.", "%(num)d on the waiting list.", len(result.waitlisted)
+        ),
         "success",
     )
-    for person, reason in result.skipped:
+    for _person, reason in result.skipped:
         flash(reason, "warning")
     if unknown:
         flash(_("Not found in Akademia: %(list)s", list=", ".join(unknown)), "warning")
@@ -152,7 +161,14 @@ def approve(enrollment_id):
     else:
         db.session.commit()
         notifications.request_decided(enrollment)
-        flash(_("%(name)s: %(status)s.", name=enrollment.person.full_name, status=enrollment.status_label), "success")
+        flash(
+            _(
+                "%(name)s: %(status)s.",
+                name=enrollment.person.full_name,
+                status=enrollment.status_label,
+            ),
+            "success",
+        )
     return redirect(url_for("enrollment.manage", run_id=enrollment.run_id))
 
 
@@ -169,7 +185,9 @@ def reject(enrollment_id):
     else:
         db.session.commit()
         notifications.request_decided(enrollment)
-        flash(_("The request of %(name)s is declined.", name=enrollment.person.full_name), "success")
+        flash(
+            _("The request of %(name)s is declined.", name=enrollment.person.full_name), "success"
+        )
     return redirect(url_for("enrollment.manage", run_id=enrollment.run_id))
 
 

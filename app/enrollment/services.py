@@ -59,8 +59,11 @@ def enrol(
     )
     if enrollment is not None and enrollment.status in ACTIVE_STATUSES:
         raise Conflict(
-            _("%(name)s is already on this course (%(status)s).",
-              name=person.full_name, status=enrollment.status_label)
+            _(
+                "%(name)s is already on this course (%(status)s).",
+                name=person.full_name,
+                status=enrollment.status_label,
+            )
         )
     if source == EnrollmentSource.SELF and run.requires_approval:
         status = EnrollmentStatus.PENDING
@@ -79,7 +82,9 @@ def enrol(
     return enrollment
 
 
-def withdraw(*, enrollment: Enrollment, by: User | None, now: datetime | None = None) -> list[Enrollment]:
+def withdraw(
+    *, enrollment: Enrollment, by: User | None, now: datetime | None = None
+) -> list[Enrollment]:
     """Withdraw; a freed seat goes to the waiting list. Returns the people promoted."""
     now = now or utcnow()
     if enrollment.status not in ACTIVE_STATUSES:
@@ -126,7 +131,9 @@ def approve(*, enrollment: Enrollment, by: User, now: datetime | None = None) ->
 
 def reject(*, enrollment: Enrollment, by: User, now: datetime | None = None) -> Enrollment:
     if enrollment.status not in (EnrollmentStatus.PENDING, EnrollmentStatus.WAITLISTED):
-        raise DomainError(_("Only requests awaiting approval or waiting for a seat can be declined."))
+        raise DomainError(
+            _("Only requests awaiting approval or waiting for a seat can be declined.")
+        )
     _set_status(enrollment, EnrollmentStatus.REJECTED, by, now or utcnow())
     db.session.flush()
     return enrollment
@@ -140,7 +147,12 @@ class BulkResult:
 
 
 def bulk_enrol(
-    *, run: CourseRun, people: list[Person], by: User, source: EnrollmentSource, now: datetime | None = None
+    *,
+    run: CourseRun,
+    people: list[Person],
+    by: User,
+    source: EnrollmentSource,
+    now: datetime | None = None,
 ) -> BulkResult:
     """Enrol many people at once (manager's choice or an imported list); existing ones are skipped."""
     now = now or utcnow()

@@ -37,7 +37,11 @@ def public_summary() -> dict:
 
 
 def for_user(user: User) -> dict:
-    data = {"enrollments": [e for e in my_enrollments(user.person_id) if e.status != EnrollmentStatus.WITHDRAWN]}
+    data = {
+        "enrollments": [
+            e for e in my_enrollments(user.person_id) if e.status != EnrollmentStatus.WITHDRAWN
+        ]
+    }
     if user.has_role(Role.TRAINER):
         runs = runs_taught_by(user.id)
         data["teaching"] = runs
@@ -56,10 +60,16 @@ def for_user(user: User) -> dict:
 
 def managed_programmes_summary(programme_ids: set[int] | None) -> list[sa.Row]:
     """Per programme: course runs, people enrolled, requests waiting for approval."""
-    count = lambda status: sa.func.count(sa.distinct(Enrollment.id)).filter(Enrollment.status == status)  # noqa: E731
+    def count(status):
+        return sa.func.count(sa.distinct(Enrollment.id)).filter(
+            Enrollment.status == status
+        )  # noqa: E731
     query = (
         sa.select(
-            Programme.id, Programme.code, Programme.name, Programme.donor,
+            Programme.id,
+            Programme.code,
+            Programme.name,
+            Programme.donor,
             sa.func.count(sa.distinct(CourseRun.id)).label("runs"),
             count(EnrollmentStatus.ENROLLED).label("enrolled"),
             count(EnrollmentStatus.PENDING).label("pending"),

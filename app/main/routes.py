@@ -47,5 +47,3 @@ def healthz():
 @public
 def about():
     return render_template("main/about.html")
-
-

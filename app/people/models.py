@@ -90,9 +90,7 @@ class Institution(db.Model):
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     name: so.Mapped[str] = so.mapped_column(sa.String(200))
     name_key: so.Mapped[str] = so.mapped_column(sa.String(200), index=True)
-    type: so.Mapped[InstitutionType] = so.mapped_column(
-        str_enum(InstitutionType, 20)
-    )
+    type: so.Mapped[InstitutionType] = so.mapped_column(str_enum(InstitutionType, 20))
     municipality_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("municipality.id"))
 
     municipality: so.Mapped[Municipality | None] = so.relationship()
@@ -112,14 +110,10 @@ class Person(db.Model):
     name_key: so.Mapped[str] = so.mapped_column(sa.String(210), index=True)
     email: so.Mapped[str | None] = so.mapped_column(sa.String(254), unique=True)
     phone: so.Mapped[str | None] = so.mapped_column(sa.String(40))
-    sex: so.Mapped[Sex] = so.mapped_column(
-        str_enum(Sex, 20), default=Sex.UNDISCLOSED
-    )
+    sex: so.Mapped[Sex] = so.mapped_column(str_enum(Sex, 20), default=Sex.UNDISCLOSED)
     birth_year: so.Mapped[int | None] = so.mapped_column()
     # Kept when only the band is known (some participants give a band, not a year).
-    age_band: so.Mapped[AgeBand | None] = so.mapped_column(
-        str_enum(AgeBand, 10)
-    )
+    age_band: so.Mapped[AgeBand | None] = so.mapped_column(str_enum(AgeBand, 10))
     municipality_id: so.Mapped[int | None] = so.mapped_column(
         sa.ForeignKey("municipality.id"), index=True
     )

@@ -21,7 +21,9 @@ def municipality_id_from_choice(value) -> int | None:
 def regions_with_municipalities() -> list[Region]:
     return list(
         db.session.scalars(
-            sa.select(Region).options(so.selectinload(Region.municipalities)).order_by(Region.name_sq)
+            sa.select(Region)
+            .options(so.selectinload(Region.municipalities))
+            .order_by(Region.name_sq)
         )
     )
 

@@ -21,7 +21,11 @@ def seed_places() -> tuple[int, int]:
     with (DATA / "regions.csv").open(encoding="utf-8", newline="") as handle:
         for row in csv.DictReader(handle):
             region = regions.get(row["code"]) or Region(code=row["code"])
-            region.name_sq, region.name_sr, region.name_en = row["name_sq"], row["name_sr"], row["name_en"]
+            region.name_sq, region.name_sr, region.name_en = (
+                row["name_sq"],
+                row["name_sr"],
+                row["name_en"],
+            )
             db.session.add(region)
             regions[row["code"]] = region
     existing = {m.code: m for m in db.session.scalars(sa.select(Municipality))}
@@ -46,11 +50,17 @@ def update_variants(municipality: Municipality, variants: list[str]) -> None:
     """Replace the spellings that imports accept; one spelling cannot name two municipalities."""
     cleaned = list(dict.fromkeys(v.strip() for v in variants if v.strip()))
     keys = {normalize_name(v): v for v in cleaned}
-    for other in db.session.scalars(sa.select(Municipality).where(Municipality.id != municipality.id)):
+    for other in db.session.scalars(
+        sa.select(Municipality).where(Municipality.id != municipality.id)
+    ):
         clash = keys.keys() & other.name_keys()
         if clash:
             raise Conflict(
-                _("“%(name)s” already names %(other)s.", name=keys[clash.pop()], other=other.display_name),
+                _(
+                    "“%(name)s” already names %(other)s.",
+                    name=keys[clash.pop()],
+                    other=other.display_name,
+                ),
                 field="variants",
             )
     municipality.variants = "|".join(cleaned)

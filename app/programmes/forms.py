@@ -64,8 +64,12 @@ class AccountSearchForm(FlaskForm):
 
 class MemberForm(FlaskForm):
     # Choices are the accounts found by the search; the view checks the account exists.
-    user_id = SelectField(_l("Account"), coerce=int, validate_choice=False,
-                          validators=[InputRequired(message=_l("Choose an account."))])
+    user_id = SelectField(
+        _l("Account"),
+        coerce=int,
+        validate_choice=False,
+        validators=[InputRequired(message=_l("Choose an account."))],
+    )
     role = SelectField(
         _l("Role in the programme"),
         choices=[(role.value, ROLE_LABELS[role]) for role in PROGRAMME_ROLES],

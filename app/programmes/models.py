@@ -26,7 +26,9 @@ class Programme(db.Model):
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
 
     periods: so.Mapped[list["ReportingPeriod"]] = so.relationship(
-        back_populates="programme", cascade="all, delete-orphan", order_by="ReportingPeriod.starts_on"
+        back_populates="programme",
+        cascade="all, delete-orphan",
+        order_by="ReportingPeriod.starts_on",
     )
     members: so.Mapped[list["ProgrammeMember"]] = so.relationship(
         back_populates="programme", cascade="all, delete-orphan"

@@ -32,8 +32,12 @@ def programmes_with_counts(programme_ids: set[int] | None) -> list[sa.Row]:
     )
     query = (
         sa.select(
-            Programme.id, Programme.code, Programme.name, Programme.donor,
-            Programme.starts_on, Programme.ends_on,
+            Programme.id,
+            Programme.code,
+            Programme.name,
+            Programme.donor,
+            Programme.starts_on,
+            Programme.ends_on,
             sa.func.coalesce(runs.c.n, 0).label("runs"),
             sa.func.coalesce(participants.c.n, 0).label("participants"),
         )

@@ -118,8 +118,10 @@ def add_period(programme_id):
     if form.validate_on_submit():
         try:
             period = services.add_period(
-                programme=programme, name=form.name.data,
-                starts_on=form.starts_on.data, ends_on=form.ends_on.data,
+                programme=programme,
+                name=form.name.data,
+                starts_on=form.starts_on.data,
+                ends_on=form.ends_on.data,
             )
         except DomainError as error:
             _show_error(form, error, "name")

@@ -41,7 +41,8 @@ def _check_periods_fit(programme: Programme, starts_on: date, ends_on: date) -> 
                 _(
                     "The reporting period %(name)s (%(start)s – %(end)s) would fall outside the "
                     "programme. Change or delete that period first.",
-                    name=period.name, start=format_date(period.starts_on),
+                    name=period.name,
+                    start=format_date(period.starts_on),
                     end=format_date(period.ends_on),
                 ),
                 field="starts_on" if period.starts_on < starts_on else "ends_on",
@@ -59,8 +60,11 @@ def save_programme(programme: Programme | None, **values) -> Programme:
     threshold = values.get("attendance_threshold", 80)
     if not MIN_THRESHOLD <= threshold <= MAX_THRESHOLD:
         raise DomainError(
-            _("Use an attendance threshold between %(low)d and %(high)d percent.",
-              low=MIN_THRESHOLD, high=MAX_THRESHOLD),
+            _(
+                "Use an attendance threshold between %(low)d and %(high)d percent.",
+                low=MIN_THRESHOLD,
+                high=MAX_THRESHOLD,
+            ),
             field="attendance_threshold",
         )
     if programme is not None:
@@ -92,7 +96,8 @@ def add_period(
         raise DomainError(
             _(
                 "A reporting period must lie within the programme's dates (%(start)s – %(end)s).",
-                start=format_date(programme.starts_on), end=format_date(programme.ends_on),
+                start=format_date(programme.starts_on),
+                end=format_date(programme.ends_on),
             ),
             field="starts_on" if starts_on < programme.starts_on else "ends_on",
         )
@@ -100,9 +105,7 @@ def add_period(
         if period.name == name:
             raise Conflict(_("There is already a period called %(name)s.", name=name), field="name")
         if starts_on <= period.ends_on and period.starts_on <= ends_on:
-            raise Conflict(
-                _("This period overlaps %(name)s.", name=period.name), field="starts_on"
-            )
+            raise Conflict(_("This period overlaps %(name)s.", name=period.name), field="starts_on")
     period = ReportingPeriod(programme=programme, name=name, starts_on=starts_on, ends_on=ends_on)
     db.session.add(period)
     db.session.flush()
@@ -115,8 +118,10 @@ def add_member(*, programme: Programme, user: User, role: Role) -> ProgrammeMemb
         raise DomainError(_("Only managers and trainers are members of a programme."), field="role")
     if not user.active:
         raise DomainError(
-            _("The account of %(name)s is deactivated; an administrator must activate it first.",
-              name=user.name),
+            _(
+                "The account of %(name)s is deactivated; an administrator must activate it first.",
+                name=user.name,
+            ),
             field="user_id",
         )
     exists = db.session.scalar(

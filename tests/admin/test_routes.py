@@ -26,8 +26,9 @@ def _admin_client(client):
 
 
 def _institution(**values) -> Institution:
-    defaults = dict(name="Komuna e Prishtinës", type=InstitutionType.MUNICIPALITY,
-                    municipality=municipality())
+    defaults = dict(
+        name="Komuna e Prishtinës", type=InstitutionType.MUNICIPALITY, municipality=municipality()
+    )
     defaults.update(values)
     institution = Institution(**defaults)
     db.session.add(institution)
@@ -78,8 +79,9 @@ def test_admin_pages_send_anonymous_visitors_to_sign_in(client, page):
 )
 def test_admin_actions_are_forbidden_to_managers(client, action):
     login(client, create_user(Role.MANAGER))
-    response = client.post(_url(action), data={"roles": ["admin"], "active": "y", "name": "X",
-                                               "type": "other"})
+    response = client.post(
+        _url(action), data={"roles": ["admin"], "active": "y", "name": "X", "type": "other"}
+    )
     assert response.status_code == 403
 
 
@@ -144,8 +146,9 @@ def test_users_list_queries_do_not_grow_with_accounts(client):
 def test_admin_sets_roles(client):
     _admin_client(client)
     user = create_user(Role.LEARNER)
-    response = client.post(f"/admin/users/{user.id}", data={"roles": ["learner", "trainer"],
-                                                            "active": "y"})
+    response = client.post(
+        f"/admin/users/{user.id}", data={"roles": ["learner", "trainer"], "active": "y"}
+    )
     assert response.status_code == 302
     db.session.expire_all()
     assert db.session.get(User, user.id).roles == {Role.LEARNER, Role.TRAINER}
@@ -158,8 +161,9 @@ def test_admin_cannot_remove_own_admin_role(client):
     assert response.status_code == 200
     assert "You cannot remove your own administrator role" in response.get_data(as_text=True)
     # The form keeps what was chosen.
-    assert re.search(r'value="manager"[^>]*checked|checked[^>]*value="manager"',
-                     response.get_data(as_text=True))
+    assert re.search(
+        r'value="manager"[^>]*checked|checked[^>]*value="manager"', response.get_data(as_text=True)
+    )
     db.session.expire_all()
     assert db.session.get(User, admin.id).is_admin
 
@@ -181,9 +185,12 @@ def test_deactivating_signs_the_account_out_at_once(app, client):
     response = client.post(f"/admin/users/{user.id}", data={"roles": ["learner"]})
     assert response.status_code == 302
     assert other_browser.get("/my-courses").status_code == 302
-    assert db.session.scalar(
-        sa.select(sa.func.count(UserSession.id)).where(UserSession.user_id == user.id)
-    ) == 0
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count(UserSession.id)).where(UserSession.user_id == user.id)
+        )
+        == 0
+    )
 
 
 def test_sign_out_everywhere(app, client):
@@ -219,10 +226,15 @@ def test_unknown_user_is_404(client):
 
 def test_invite_creates_account_and_mails_a_password_link(client, outbox):
     _admin_client(client)
-    response = client.post("/admin/users/new", data={
-        "first_name": "Vjosa", "last_name": "Berisha", "email": "vjosa@example.org",
-        "roles": ["trainer"],
-    })
+    response = client.post(
+        "/admin/users/new",
+        data={
+            "first_name": "Vjosa",
+            "last_name": "Berisha",
+            "email": "vjosa@example.org",
+            "roles": ["trainer"],
+        },
+    )
     assert response.status_code == 302
     user = db.session.scalar(sa.select(User).order_by(User.id.desc()))
     assert user.email == "vjosa@example.org" and user.roles == {Role.TRAINER}
@@ -239,9 +251,15 @@ def test_invite_creates_account_and_mails_a_password_link(client, outbox):
 def test_invite_of_an_existing_account_is_refused_and_sends_nothing(client, outbox):
     _admin_client(client)
     existing = create_user()
-    response = client.post("/admin/users/new", data={
-        "first_name": "A", "last_name": "B", "email": existing.email, "roles": ["learner"],
-    })
+    response = client.post(
+        "/admin/users/new",
+        data={
+            "first_name": "A",
+            "last_name": "B",
+            "email": existing.email,
+            "roles": ["learner"],
+        },
+    )
     assert response.status_code == 200
     body = response.get_data(as_text=True)
     assert "already has an account" in body
@@ -253,9 +271,15 @@ def test_invite_reuses_a_known_participant(client, outbox):
     _admin_client(client)
     person = create_person(email="known@example.org")
     db.session.commit()
-    client.post("/admin/users/new", data={
-        "first_name": "K", "last_name": "P", "email": "known@example.org", "roles": ["learner"],
-    })
+    client.post(
+        "/admin/users/new",
+        data={
+            "first_name": "K",
+            "last_name": "P",
+            "email": "known@example.org",
+            "roles": ["learner"],
+        },
+    )
     user = db.session.scalar(sa.select(User).where(User.person_id == person.id))
     assert user is not None and len(outbox) == 1
 
@@ -289,9 +313,14 @@ def test_institution_new_and_duplicate(client):
 def test_institution_edit_without_municipality(client):
     _admin_client(client)
     institution = _institution(name="Ministry", type=InstitutionType.OTHER)
-    response = client.post(f"/admin/institutions/{institution.id}/edit", data={
-        "name": "Ministria e Administratës Publike", "type": "ministry", "municipality": "",
-    })
+    response = client.post(
+        f"/admin/institutions/{institution.id}/edit",
+        data={
+            "name": "Ministria e Administratës Publike",
+            "type": "ministry",
+            "municipality": "",
+        },
+    )
     assert response.status_code == 302
     db.session.expire_all()
     institution = db.session.get(Institution, institution.id)

@@ -140,7 +140,9 @@ def test_end_sessions_signs_out_everywhere():
 
 def test_invite_creates_a_confirmed_account_without_password():
     user = services.invite_user(
-        first_name=" Blerta ", last_name="Gashi", email="Blerta.Gashi@Example.org",
+        first_name=" Blerta ",
+        last_name="Gashi",
+        email="Blerta.Gashi@Example.org",
         roles={Role.TRAINER},
     )
     db.session.commit()
@@ -186,7 +188,9 @@ def test_create_admin_refuses_a_weak_password():
         )
     with pytest.raises(passwords.WeakPassword):
         services.create_admin(
-            email="boss@example.org", first_name="Admin", last_name="Akademia",
+            email="boss@example.org",
+            first_name="Admin",
+            last_name="Akademia",
             password="password1234",
         )
     assert db.session.scalar(sa.select(sa.func.count(User.id))) == 0
@@ -242,18 +246,24 @@ def test_create_admin_command(runner):
 
 def test_institution_names_are_unique_per_municipality_ignoring_diacritics():
     services.save_institution(
-        None, name="Komuna e Gjakovës", institution_type=InstitutionType.MUNICIPALITY,
+        None,
+        name="Komuna e Gjakovës",
+        institution_type=InstitutionType.MUNICIPALITY,
         municipality_id=municipality("gjakove").id,
     )
     with pytest.raises(Conflict, match="already an institution") as info:
         services.save_institution(
-            None, name="  komuna e  GJAKOVES ", institution_type=InstitutionType.MUNICIPALITY,
+            None,
+            name="  komuna e  GJAKOVES ",
+            institution_type=InstitutionType.MUNICIPALITY,
             municipality_id=municipality("gjakove").id,
         )
     assert info.value.field == "name"
     # The same name elsewhere is another institution.
     services.save_institution(
-        None, name="Komuna e Gjakovës", institution_type=InstitutionType.OTHER,
+        None,
+        name="Komuna e Gjakovës",
+        institution_type=InstitutionType.OTHER,
         municipality_id=municipality().id,
     )
     assert db.session.scalar(sa.select(sa.func.count(Institution.id))) == 2
@@ -261,23 +271,31 @@ def test_institution_names_are_unique_per_municipality_ignoring_diacritics():
 
 def test_institutions_without_municipality_are_unique_too():
     services.save_institution(
-        None, name="Ministria e Administratës Publike", institution_type=InstitutionType.MINISTRY,
+        None,
+        name="Ministria e Administratës Publike",
+        institution_type=InstitutionType.MINISTRY,
         municipality_id=None,
     )
     with pytest.raises(Conflict, match="without a municipality"):
         services.save_institution(
-            None, name="Ministria e Administrates Publike",
-            institution_type=InstitutionType.MINISTRY, municipality_id=None,
+            None,
+            name="Ministria e Administrates Publike",
+            institution_type=InstitutionType.MINISTRY,
+            municipality_id=None,
         )
 
 
 def test_editing_an_institution_keeps_its_own_name():
     institution = services.save_institution(
-        None, name="Universiteti i Prishtinës", institution_type=InstitutionType.UNIVERSITY,
+        None,
+        name="Universiteti i Prishtinës",
+        institution_type=InstitutionType.UNIVERSITY,
         municipality_id=municipality().id,
     )
     services.save_institution(
-        institution, name="Universiteti i Prishtinës", institution_type=InstitutionType.UNIVERSITY,
+        institution,
+        name="Universiteti i Prishtinës",
+        institution_type=InstitutionType.UNIVERSITY,
         municipality_id=municipality().id,
     )
     assert institution.name_key == "universiteti i prishtines"

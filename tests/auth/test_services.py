@@ -35,8 +35,11 @@ def test_long_passwords_are_not_truncated():
 
 def test_register_creates_unconfirmed_learner():
     result = services.register_learner(
-        first_name="Çlirim", last_name="Bytyçi", email="Clirim@Example.org",
-        password=PASSWORD, locale="sq",
+        first_name="Çlirim",
+        last_name="Bytyçi",
+        email="Clirim@Example.org",
+        password=PASSWORD,
+        locale="sq",
     )
     assert result.outcome == "created"
     assert result.user.email == "clirim@example.org"
@@ -120,7 +123,10 @@ def test_change_password_ends_other_sessions():
     start_session(user, ip_address=None, user_agent="b")
     db.session.commit()
     ended = services.change_password(
-        user=user, current_password=PASSWORD, new_password="granite-meadow-lantern-7", keep_token=keep
+        user=user,
+        current_password=PASSWORD,
+        new_password="granite-meadow-lantern-7",
+        keep_token=keep,
     )
     assert ended == 1
     assert load_user_from_session(keep) == user
@@ -129,8 +135,12 @@ def test_change_password_ends_other_sessions():
 def test_change_password_checks_current():
     user = create_user()
     with pytest.raises(DomainError):
-        services.change_password(user=user, current_password="nope", new_password="granite-meadow-lantern-7",
-                                 keep_token=None)
+        services.change_password(
+            user=user,
+            current_password="nope",
+            new_password="granite-meadow-lantern-7",
+            keep_token=None,
+        )
 
 
 def test_session_token_stored_hashed():

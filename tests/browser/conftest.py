@@ -29,8 +29,14 @@ def browser():
         pytest.fail(f"Chromium not found at {CHROMIUM}: run `make test`, which installs it")
     from playwright.sync_api import sync_playwright
 
-    args = ["--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run", "--disable-quic"]
+    args = [
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-quic",
+    ]
     if os.geteuid() == 0:
         args.append("--no-sandbox")
     with sync_playwright() as playwright:
@@ -60,9 +66,7 @@ def run_axe(page) -> list[dict]:
     """Serious and critical accessibility violations on the current page."""
     assert AXE.exists(), "axe-core is missing: run `make test` (scripts/axe_core.sh installs it)"
     page.add_script_tag(path=str(AXE))
-    result = page.evaluate(
-        "async () => await axe.run(document, {resultTypes: ['violations']})"
-    )
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
     return [
         {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:3]}
         for v in result["violations"]

@@ -43,7 +43,9 @@ modules:
 def make_course(root: Path, slug="test-course", code="TT-101", text=None, lesson="# Hello\n"):
     folder = root / slug
     (folder / "lessons").mkdir(parents=True)
-    (folder / "course.yml").write_text(text or COURSE.format(slug=slug, code=code), encoding="utf-8")
+    (folder / "course.yml").write_text(
+        text or COURSE.format(slug=slug, code=code), encoding="utf-8"
+    )
     (folder / "lessons" / "01-intro.md").write_text(lesson, encoding="utf-8")
     return folder
 
@@ -78,14 +80,45 @@ def test_sync_updates_by_slug_and_reports_lesson_changes(tmp_path):
     assert db.session.scalar(sa.select(Lesson.body_md)) == "# Changed\n"
 
 
-@pytest.mark.parametrize("broken,line,fragment", [
-    (COURSE.format(slug="test-course", code="TT-101").replace("hours: 6", "hours: many"), 12, "hours"),
-    (COURSE.format(slug="test-course", code="TT-101").replace('["4.2", "1.1"]', '["9.9"]'), 14, "9.9"),
-    (COURSE.format(slug="test-course", code="TT-101").replace("lessons/01-intro.md", "lessons/nope.md"), 25, "nope.md"),
-    (COURSE.format(slug="test-course", code="TT-101").replace("  en: Test course\n", ""), 3, "title.en"),
-    (COURSE.format(slug="test-course", code="TT-101").replace("level: 2", "level: [2"), 14, "YAML"),
-    (COURSE.format(slug="test-course", code="TT-101").replace("slug: test-course", "slug: other"), 1, "folder"),
-])
+@pytest.mark.parametrize(
+    "broken,line,fragment",
+    [
+        (
+            COURSE.format(slug="test-course", code="TT-101").replace("hours: 6", "hours: many"),
+            12,
+            "hours",
+        ),
+        (
+            COURSE.format(slug="test-course", code="TT-101").replace('["4.2", "1.1"]', '["9.9"]'),
+            14,
+            "9.9",
+        ),
+        (
+            COURSE.format(slug="test-course", code="TT-101").replace(
+                "lessons/01-intro.md", "lessons/nope.md"
+            ),
+            25,
+            "nope.md",
+        ),
+        (
+            COURSE.format(slug="test-course", code="TT-101").replace("  en: Test course\n", ""),
+            3,
+            "title.en",
+        ),
+        (
+            COURSE.format(slug="test-course", code="TT-101").replace("level: 2", "level: [2"),
+            14,
+            "YAML",
+        ),
+        (
+            COURSE.format(slug="test-course", code="TT-101").replace(
+                "slug: test-course", "slug: other"
+            ),
+            1,
+            "folder",
+        ),
+    ],
+)
 def test_malformed_file_is_refused_with_file_and_line(tmp_path, broken, line, fragment):
     make_course(tmp_path, text=broken)
     with pytest.raises(CurriculumError) as error:
@@ -98,8 +131,12 @@ def test_malformed_file_is_refused_with_file_and_line(tmp_path, broken, line, fr
 
 def test_one_bad_course_changes_nothing(tmp_path, runner):
     make_course(tmp_path, slug="good-one", code="TT-101")
-    make_course(tmp_path, slug="bad-one", code="TT-102",
-                text=COURSE.format(slug="bad-one", code="TT-102").replace("hours: 6", "hours: -1"))
+    make_course(
+        tmp_path,
+        slug="bad-one",
+        code="TT-102",
+        text=COURSE.format(slug="bad-one", code="TT-102").replace("hours: 6", "hours: -1"),
+    )
     result = runner.invoke(args=["curriculum", "sync", "--path", str(tmp_path)])
     assert result.exit_code != 0
     assert "bad-one/course.yml:12" in result.output
@@ -107,7 +144,9 @@ def test_one_bad_course_changes_nothing(tmp_path, runner):
 
 
 def test_lesson_file_outside_course_folder_is_refused(tmp_path):
-    text = COURSE.format(slug="test-course", code="TT-101").replace("lessons/01-intro.md", "../../etc.md")
+    text = COURSE.format(slug="test-course", code="TT-101").replace(
+        "lessons/01-intro.md", "../../etc.md"
+    )
     make_course(tmp_path, text=text)
     with pytest.raises(CurriculumError, match="inside the course folder"):
         load_curriculum(tmp_path)

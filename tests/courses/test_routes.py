@@ -2,13 +2,26 @@ from datetime import date
 
 from app.auth.roles import Role
 from app.extensions import db
-from tests.conftest import create_course, create_programme, create_run, create_user, login, municipality
+from tests.conftest import (
+    create_course,
+    create_programme,
+    create_run,
+    create_user,
+    login,
+    municipality,
+)
 
 
 def test_catalogue_filters(client):
     programme = create_programme()
-    create_run(programme, create_course(title_en="Open data for municipalities"), municipality=municipality("prizren"))
-    create_run(programme, create_course(title_en="Cyber hygiene"), municipality=municipality("gjakove"))
+    create_run(
+        programme,
+        create_course(title_en="Open data for municipalities"),
+        municipality=municipality("prizren"),
+    )
+    create_run(
+        programme, create_course(title_en="Cyber hygiene"), municipality=municipality("gjakove")
+    )
     page = client.get("/courses").get_data(as_text=True)
     assert "Open data" in page and "Cyber hygiene" in page
     page = client.get("/courses?q=cyber").get_data(as_text=True)
@@ -38,8 +51,14 @@ def test_course_detail_and_lesson_render_markdown_safely(client):
 
     course = create_course(slug="safe", description_en="<script>alert(1)</script> **bold**")
     module = Module(course=course, slug="m", position=1, title_en="Module")
-    module.lessons.append(Lesson(slug="l1", position=1, title_en="Lesson one",
-                                 body_md="## Heading\n[x](javascript:alert(1))"))
+    module.lessons.append(
+        Lesson(
+            slug="l1",
+            position=1,
+            title_en="Lesson one",
+            body_md="## Heading\n[x](javascript:alert(1))",
+        )
+    )
     db.session.add(module)
     db.session.commit()
     page = client.get("/courses/safe").get_data(as_text=True)
@@ -55,10 +74,17 @@ def test_manager_schedules_run_only_in_own_programme(client):
     course = create_course()
     login(client, manager)
     data = {
-        "course_id": course.id, "starts_on": "2026-12-01", "ends_on": "2026-12-03", "venue": "Hall",
-        "municipality_id": municipality().id, "language": "sq", "capacity": "20",
-        "enrol_opens_at": "2026-11-01T08:00", "enrol_closes_at": "2026-11-30T17:00",
-        "published": "y", "trainer_ids": [trainer.id],
+        "course_id": course.id,
+        "starts_on": "2026-12-01",
+        "ends_on": "2026-12-03",
+        "venue": "Hall",
+        "municipality_id": municipality().id,
+        "language": "sq",
+        "capacity": "20",
+        "enrol_opens_at": "2026-11-01T08:00",
+        "enrol_closes_at": "2026-11-30T17:00",
+        "published": "y",
+        "trainer_ids": [trainer.id],
     }
     response = client.post(f"/programmes/{mine.id}/runs/new", data=data)
     assert response.status_code == 302
@@ -69,11 +95,20 @@ def test_run_form_rejects_dates_outside_programme(client):
     programme = create_programme(starts_on=date(2026, 1, 1), ends_on=date(2026, 12, 31))
     manager = create_user(Role.MANAGER, programme=programme)
     login(client, manager)
-    response = client.post(f"/programmes/{programme.id}/runs/new", data={
-        "course_id": create_course().id, "starts_on": "2027-02-01", "ends_on": "2027-02-03",
-        "venue": "Hall", "municipality_id": municipality().id, "language": "sq", "capacity": "20",
-        "enrol_opens_at": "2026-11-01T08:00", "enrol_closes_at": "2026-11-30T17:00",
-    })
+    response = client.post(
+        f"/programmes/{programme.id}/runs/new",
+        data={
+            "course_id": create_course().id,
+            "starts_on": "2027-02-01",
+            "ends_on": "2027-02-03",
+            "venue": "Hall",
+            "municipality_id": municipality().id,
+            "language": "sq",
+            "capacity": "20",
+            "enrol_opens_at": "2026-11-01T08:00",
+            "enrol_closes_at": "2026-11-30T17:00",
+        },
+    )
     assert response.status_code == 200
     assert b"within the programme" in response.data
     assert b"Hall" in response.data

@@ -48,12 +48,19 @@ def test_manager_bulk_enrols_and_approves_only_in_own_programme(client):
     run, foreign = create_run(mine, requires_approval=True), create_run(other)
     people = [create_person(), create_person()]
     login(client, manager)
-    response = client.post(f"/runs/{run.id}/enrolments/bulk",
-                           data={"emails": f"{people[0].email}, {people[1].email}\nunknown@example.org"},
-                           follow_redirects=True)
+    response = client.post(
+        f"/runs/{run.id}/enrolments/bulk",
+        data={"emails": f"{people[0].email}, {people[1].email}\nunknown@example.org"},
+        follow_redirects=True,
+    )
     assert b"2 people enrolled" in response.data and b"unknown@example.org" in response.data
     assert client.get(f"/runs/{foreign.id}/enrolments").status_code == 403
-    assert client.post(f"/runs/{foreign.id}/enrolments/bulk", data={"emails": people[0].email}).status_code == 403
+    assert (
+        client.post(
+            f"/runs/{foreign.id}/enrolments/bulk", data={"emails": people[0].email}
+        ).status_code
+        == 403
+    )
     pending = enrol(run=run, person=create_person(), by=None)
     db.session.commit()
     client.post(f"/enrollments/{pending.id}/approve")

@@ -38,7 +38,9 @@ def test_withdraw_promotes_the_earliest_waiting():
     late_e = services.enrol(run=run, person=late, by=None, now=now + timedelta(minutes=1))
     promoted = services.withdraw(enrollment=seat, by=None)
     assert promoted == [early_e]
-    assert early_e.status == EnrollmentStatus.ENROLLED and late_e.status == EnrollmentStatus.WAITLISTED
+    assert (
+        early_e.status == EnrollmentStatus.ENROLLED and late_e.status == EnrollmentStatus.WAITLISTED
+    )
 
 
 def test_withdrawing_from_waiting_list_promotes_nobody():
@@ -62,12 +64,15 @@ def test_cannot_enrol_twice_but_can_return_after_withdrawing():
 
 def test_self_enrolment_respects_the_window():
     now = datetime.now()
-    closed = create_run(enrol_opens_at=now - timedelta(days=5), enrol_closes_at=now - timedelta(days=1))
+    closed = create_run(
+        enrol_opens_at=now - timedelta(days=5), enrol_closes_at=now - timedelta(days=1)
+    )
     with pytest.raises(DomainError, match="closed"):
         services.enrol(run=closed, person=create_person(), by=None, now=now)
     # A manager may still enrol someone after the window.
-    managed = services.enrol(run=closed, person=create_person(), by=None,
-                             source=EnrollmentSource.MANAGER, now=now)
+    managed = services.enrol(
+        run=closed, person=create_person(), by=None, source=EnrollmentSource.MANAGER, now=now
+    )
     assert managed.status == EnrollmentStatus.ENROLLED
 
 
@@ -85,7 +90,9 @@ def test_approval_flow():
     assert first.status == second.status == EnrollmentStatus.PENDING
     services.approve(enrollment=first, by=manager)
     services.approve(enrollment=second, by=manager)
-    assert first.status == EnrollmentStatus.ENROLLED and second.status == EnrollmentStatus.WAITLISTED
+    assert (
+        first.status == EnrollmentStatus.ENROLLED and second.status == EnrollmentStatus.WAITLISTED
+    )
     services.reject(enrollment=second, by=manager)
     assert second.status == EnrollmentStatus.REJECTED
     with pytest.raises(DomainError):
@@ -97,7 +104,9 @@ def test_bulk_enrol_reports_each_outcome():
     already = create_person()
     services.enrol(run=run, person=already, by=None)
     people = [already, create_person(), create_person()]
-    result = services.bulk_enrol(run=run, people=people, by=create_user(), source=EnrollmentSource.MANAGER)
+    result = services.bulk_enrol(
+        run=run, people=people, by=create_user(), source=EnrollmentSource.MANAGER
+    )
     assert len(result.enrolled) == 1 and len(result.waitlisted) == 1
     assert result.skipped[0][0] == already
 
@@ -109,8 +118,20 @@ def test_raising_capacity_promotes_waiting(app):
     services.enrol(run=run, person=create_person(), by=None)
     waiting = services.enrol(run=run, person=create_person(), by=None)
     db.session.commit()
-    save_run(run, programme=run.programme, course=run.course, starts_on=run.starts_on, ends_on=run.ends_on,
-             venue=run.venue, municipality_id=run.municipality_id, language=run.language, capacity=2,
-             enrol_opens_at=run.enrol_opens_at, enrol_closes_at=run.enrol_closes_at,
-             requires_approval=False, published=True, trainer_ids=[])
+    save_run(
+        run,
+        programme=run.programme,
+        course=run.course,
+        starts_on=run.starts_on,
+        ends_on=run.ends_on,
+        venue=run.venue,
+        municipality_id=run.municipality_id,
+        language=run.language,
+        capacity=2,
+        enrol_opens_at=run.enrol_opens_at,
+        enrol_closes_at=run.enrol_closes_at,
+        requires_approval=False,
+        published=True,
+        trainer_ids=[],
+    )
     assert waiting.status == EnrollmentStatus.ENROLLED

@@ -31,8 +31,16 @@ def test_index_lists_38_municipalities_in_7_regions(client):
     assert response.status_code == 200
     assert len(re.findall(r'<section class="panel" id="region-', body)) == 7
     assert len(re.findall(r'<tr id="municipality-', body)) == 38
-    for name in ("Prishtinë", "Priština", "Graçanicë", "Severna Mitrovica", "Hani i Elezit",
-                 "Elez Han", "Ranillug", "Gllogoc"):
+    for name in (
+        "Prishtinë",
+        "Priština",
+        "Graçanicë",
+        "Severna Mitrovica",
+        "Hani i Elezit",
+        "Elez Han",
+        "Ranillug",
+        "Gllogoc",
+    ):
         assert name in body
     assert "/edit" not in body  # managers read, administrators edit
 
@@ -68,9 +76,13 @@ def test_admin_edits_english_name_and_variants(client):
     login(client, create_user(Role.ADMIN))
     drenas = municipality("drenas")
     assert client.get(f"/places/{drenas.id}/edit").status_code == 200
-    response = client.post(f"/places/{drenas.id}/edit", data={
-        "name_en": "Drenas", "variants": "Gllogoc\r\n  Drenica \r\n\r\nGllogoc\r\nGlogovac",
-    })
+    response = client.post(
+        f"/places/{drenas.id}/edit",
+        data={
+            "name_en": "Drenas",
+            "variants": "Gllogoc\r\n  Drenica \r\n\r\nGllogoc\r\nGlogovac",
+        },
+    )
     assert response.status_code == 302
     db.session.expire_all()
     drenas = municipality("drenas")
@@ -83,9 +95,13 @@ def test_variant_naming_another_municipality_is_refused(client):
     login(client, create_user(Role.ADMIN))
     drenas = municipality("drenas")
     before = drenas.variants
-    response = client.post(f"/places/{drenas.id}/edit", data={
-        "name_en": "Drenas", "variants": "Gllogoc\nPeje",
-    })
+    response = client.post(
+        f"/places/{drenas.id}/edit",
+        data={
+            "name_en": "Drenas",
+            "variants": "Gllogoc\nPeje",
+        },
+    )
     body = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "already names Pejë/Peć" in body
@@ -97,9 +113,13 @@ def test_variant_naming_another_municipality_is_refused(client):
 def test_english_name_of_another_municipality_is_refused(client):
     login(client, create_user(Role.ADMIN))
     drenas = municipality("drenas")
-    response = client.post(f"/places/{drenas.id}/edit", data={
-        "name_en": "Gjakova", "variants": "Gllogoc",
-    })
+    response = client.post(
+        f"/places/{drenas.id}/edit",
+        data={
+            "name_en": "Gjakova",
+            "variants": "Gllogoc",
+        },
+    )
     assert "already names" in response.get_data(as_text=True)
     db.session.expire_all()
     assert municipality("drenas").name_en != "Gjakova"
@@ -108,8 +128,9 @@ def test_english_name_of_another_municipality_is_refused(client):
 def test_update_municipality_service_checks_both_names():
     drenas = municipality("drenas")
     with pytest.raises(Conflict) as info:
-        update_municipality(municipality=drenas, name_en="Drenas", variants=["Mitrovica e Jugut",
-                                                                             "Južna Mitrovica"])
+        update_municipality(
+            municipality=drenas, name_en="Drenas", variants=["Mitrovica e Jugut", "Južna Mitrovica"]
+        )
     assert info.value.field == "variants"
     with pytest.raises(Conflict) as info:
         update_municipality(municipality=drenas, name_en="prizren", variants=[])

@@ -18,8 +18,9 @@ def two_programmes():
     b = create_programme(code="PRG-B", name="Beta programme")
     manager_a = create_user(Role.MANAGER, programme=a)
     manager_b = create_user(Role.MANAGER, programme=b)
-    period_b = ReportingPeriod(programme=b, name="Year 1", starts_on=date(2026, 1, 1),
-                               ends_on=date(2026, 12, 31))
+    period_b = ReportingPeriod(
+        programme=b, name="Year 1", starts_on=date(2026, 1, 1), ends_on=date(2026, 12, 31)
+    )
     db.session.add(period_b)
     db.session.commit()
     member_b = db.session.scalar(
@@ -29,9 +30,16 @@ def two_programmes():
 
 
 def _programme_form(**overrides) -> dict:
-    data = {"code": "NEW-1", "name": "New programme", "donor": "Donor", "grant_code": "",
-            "description": "", "starts_on": "2026-01-01", "ends_on": "2027-12-31",
-            "attendance_threshold": "80"}
+    data = {
+        "code": "NEW-1",
+        "name": "New programme",
+        "donor": "Donor",
+        "grant_code": "",
+        "description": "",
+        "starts_on": "2026-01-01",
+        "ends_on": "2027-12-31",
+        "attendance_threshold": "80",
+    }
     data.update(overrides)
     return data
 
@@ -56,8 +64,9 @@ def test_manager_opens_and_edits_own_programme(client, two_programmes):
     a = two_programmes["a"]
     assert client.get(f"/programmes/{a.id}").status_code == 200
     assert client.get(f"/programmes/{a.id}/edit").status_code == 200
-    response = client.post(f"/programmes/{a.id}/edit", data=_programme_form(code="prg-a",
-                                                                           name="Alpha renamed"))
+    response = client.post(
+        f"/programmes/{a.id}/edit", data=_programme_form(code="prg-a", name="Alpha renamed")
+    )
     assert response.status_code == 302
     db.session.expire_all()
     assert db.session.get(Programme, a.id).name == "Alpha renamed"
@@ -70,17 +79,30 @@ def test_manager_of_a_gets_403_on_everything_of_b(client, two_programmes):
     assert client.get(f"/programmes/{b.id}").status_code == 403
     assert client.get(f"/programmes/{b.id}/edit").status_code == 403
     assert client.post(f"/programmes/{b.id}/edit", data=_programme_form()).status_code == 403
-    assert client.post(f"/programmes/{b.id}/periods", data={
-        "name": "Year 2", "starts_on": "2027-01-01", "ends_on": "2027-12-31"}).status_code == 403
+    assert (
+        client.post(
+            f"/programmes/{b.id}/periods",
+            data={"name": "Year 2", "starts_on": "2027-01-01", "ends_on": "2027-12-31"},
+        ).status_code
+        == 403
+    )
     assert client.post(f"/programmes/{b.id}/periods/{period.id}/delete").status_code == 403
-    assert client.post(f"/programmes/{b.id}/members", data={
-        "user_id": two_programmes["manager_a"].id, "role": "manager"}).status_code == 403
+    assert (
+        client.post(
+            f"/programmes/{b.id}/members",
+            data={"user_id": two_programmes["manager_a"].id, "role": "manager"},
+        ).status_code
+        == 403
+    )
     assert client.post(f"/programmes/{b.id}/members/{member.id}/remove").status_code == 403
     db.session.expire_all()
     assert db.session.scalar(sa.select(sa.func.count(ReportingPeriod.id))) == 1
-    assert db.session.scalar(
-        sa.select(sa.func.count(ProgrammeMember.id)).where(ProgrammeMember.programme_id == b.id)
-    ) == 1
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count(ProgrammeMember.id)).where(ProgrammeMember.programme_id == b.id)
+        )
+        == 1
+    )
 
 
 def test_rows_of_b_cannot_be_reached_through_a(client, two_programmes):
@@ -180,8 +202,10 @@ def test_index_queries_do_not_grow_with_programmes(client):
 def test_add_and_delete_a_period(client, two_programmes):
     a = two_programmes["a"]
     login(client, two_programmes["manager_a"])
-    response = client.post(f"/programmes/{a.id}/periods", data={
-        "name": "Year 1", "starts_on": "2026-01-01", "ends_on": "2026-12-31"})
+    response = client.post(
+        f"/programmes/{a.id}/periods",
+        data={"name": "Year 1", "starts_on": "2026-01-01", "ends_on": "2026-12-31"},
+    )
     assert response.status_code == 302
     period = db.session.scalar(
         sa.select(ReportingPeriod).where(ReportingPeriod.programme_id == a.id)
@@ -196,10 +220,14 @@ def test_add_and_delete_a_period(client, two_programmes):
 def test_overlapping_period_shows_the_message_and_keeps_input(client, two_programmes):
     a = two_programmes["a"]
     login(client, two_programmes["manager_a"])
-    client.post(f"/programmes/{a.id}/periods", data={
-        "name": "Year 1", "starts_on": "2026-01-01", "ends_on": "2026-12-31"})
-    response = client.post(f"/programmes/{a.id}/periods", data={
-        "name": "Bridge", "starts_on": "2026-12-01", "ends_on": "2027-03-31"})
+    client.post(
+        f"/programmes/{a.id}/periods",
+        data={"name": "Year 1", "starts_on": "2026-01-01", "ends_on": "2026-12-31"},
+    )
+    response = client.post(
+        f"/programmes/{a.id}/periods",
+        data={"name": "Bridge", "starts_on": "2026-12-01", "ends_on": "2027-03-31"},
+    )
     body = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "This period overlaps Year 1." in body
@@ -217,8 +245,11 @@ def test_find_an_account_by_email_and_add_it_as_trainer(client, two_programmes):
         as_text=True
     )
     assert "trainer.one@example.org" in body
-    response = client.post(f"/programmes/{a.id}/members", query_string={"account": "trainer.one"},
-                           data={"user_id": trainer.id, "role": "trainer"})
+    response = client.post(
+        f"/programmes/{a.id}/members",
+        query_string={"account": "trainer.one"},
+        data={"user_id": trainer.id, "role": "trainer"},
+    )
     assert response.status_code == 302
     member = db.session.scalar(
         sa.select(ProgrammeMember).where(ProgrammeMember.user_id == trainer.id)
@@ -233,8 +264,11 @@ def test_find_an_account_by_email_and_add_it_as_trainer(client, two_programmes):
 def test_adding_a_member_twice_shows_the_message(client, two_programmes):
     a, manager = two_programmes["a"], two_programmes["manager_a"]
     login(client, manager)
-    response = client.post(f"/programmes/{a.id}/members", query_string={"account": manager.email},
-                           data={"user_id": manager.id, "role": "manager"})
+    response = client.post(
+        f"/programmes/{a.id}/members",
+        query_string={"account": manager.email},
+        data={"user_id": manager.id, "role": "manager"},
+    )
     assert response.status_code == 200
     assert "is already a member with this role" in response.get_data(as_text=True)
 
@@ -242,8 +276,11 @@ def test_adding_a_member_twice_shows_the_message(client, two_programmes):
 def test_adding_an_unknown_account_is_refused(client, two_programmes):
     a = two_programmes["a"]
     login(client, two_programmes["manager_a"])
-    response = client.post(f"/programmes/{a.id}/members", query_string={"account": "example"},
-                           data={"user_id": 999999, "role": "trainer"})
+    response = client.post(
+        f"/programmes/{a.id}/members",
+        query_string={"account": "example"},
+        data={"user_id": 999999, "role": "trainer"},
+    )
     assert response.status_code == 200
     assert "Choose an account from the search results" in response.get_data(as_text=True)
 

@@ -13,8 +13,13 @@ from tests.conftest import create_programme, create_user
 
 def _values(**overrides) -> dict:
     values = dict(
-        code="dl-2026", name="Digital Literacy", donor="Demo Donor", grant_code=None,
-        description=None, starts_on=date(2026, 1, 1), ends_on=date(2027, 12, 31),
+        code="dl-2026",
+        name="Digital Literacy",
+        donor="Demo Donor",
+        grant_code=None,
+        description=None,
+        starts_on=date(2026, 1, 1),
+        ends_on=date(2027, 12, 31),
         attendance_threshold=80,
     )
     values.update(overrides)
@@ -58,8 +63,9 @@ def test_save_programme_refuses_a_threshold_outside_50_to_100(threshold):
 
 def test_save_programme_refuses_dates_that_leave_a_period_outside():
     programme = services.save_programme(None, **_values())
-    services.add_period(programme=programme, name="Year 2", starts_on=date(2027, 1, 1),
-                        ends_on=date(2027, 12, 31))
+    services.add_period(
+        programme=programme, name="Year 2", starts_on=date(2027, 1, 1), ends_on=date(2027, 12, 31)
+    )
     with pytest.raises(DomainError, match="Year 2") as info:
         services.save_programme(programme, **_values(ends_on=date(2027, 6, 30)))
     assert info.value.field == "ends_on"
@@ -71,8 +77,9 @@ def test_save_programme_refuses_dates_that_leave_a_period_outside():
 
 def test_add_period_inside_the_programme():
     programme = create_programme(starts_on=date(2026, 1, 1), ends_on=date(2027, 12, 31))
-    period = services.add_period(programme=programme, name=" Year 1 ",
-                                 starts_on=date(2026, 1, 1), ends_on=date(2026, 12, 31))
+    period = services.add_period(
+        programme=programme, name=" Year 1 ", starts_on=date(2026, 1, 1), ends_on=date(2026, 12, 31)
+    )
     db.session.commit()
     assert period.name == "Year 1"
     assert [p.name for p in programme.periods] == ["Year 1"]
@@ -95,50 +102,68 @@ def test_add_period_refuses_dates_outside_the_programme(starts_on, ends_on, fiel
 def test_add_period_refuses_end_before_start():
     programme = create_programme()
     with pytest.raises(DomainError) as info:
-        services.add_period(programme=programme, name="Q", starts_on=date(2026, 5, 1),
-                            ends_on=date(2026, 4, 1))
+        services.add_period(
+            programme=programme, name="Q", starts_on=date(2026, 5, 1), ends_on=date(2026, 4, 1)
+        )
     assert info.value.field == "ends_on"
 
 
 def test_add_period_refuses_overlap():
     programme = create_programme()
-    services.add_period(programme=programme, name="H1", starts_on=date(2026, 1, 1),
-                        ends_on=date(2026, 6, 30))
+    services.add_period(
+        programme=programme, name="H1", starts_on=date(2026, 1, 1), ends_on=date(2026, 6, 30)
+    )
     with pytest.raises(Conflict, match="overlaps H1"):
-        services.add_period(programme=programme, name="Q2-Q3", starts_on=date(2026, 6, 30),
-                            ends_on=date(2026, 9, 30))
+        services.add_period(
+            programme=programme,
+            name="Q2-Q3",
+            starts_on=date(2026, 6, 30),
+            ends_on=date(2026, 9, 30),
+        )
     # Touching without sharing a day is fine.
-    services.add_period(programme=programme, name="H2", starts_on=date(2026, 7, 1),
-                        ends_on=date(2026, 12, 31))
+    services.add_period(
+        programme=programme, name="H2", starts_on=date(2026, 7, 1), ends_on=date(2026, 12, 31)
+    )
 
 
 def test_add_period_refuses_a_duplicate_name():
     programme = create_programme()
-    services.add_period(programme=programme, name="Year 1", starts_on=date(2026, 1, 1),
-                        ends_on=date(2026, 6, 30))
+    services.add_period(
+        programme=programme, name="Year 1", starts_on=date(2026, 1, 1), ends_on=date(2026, 6, 30)
+    )
     with pytest.raises(Conflict) as info:
-        services.add_period(programme=programme, name="Year 1", starts_on=date(2027, 1, 1),
-                            ends_on=date(2027, 6, 30))
+        services.add_period(
+            programme=programme,
+            name="Year 1",
+            starts_on=date(2027, 1, 1),
+            ends_on=date(2027, 6, 30),
+        )
     assert info.value.field == "name"
 
 
 def test_same_period_name_in_two_programmes():
     for programme in (create_programme(), create_programme()):
-        services.add_period(programme=programme, name="Year 1", starts_on=date(2026, 1, 1),
-                            ends_on=date(2026, 12, 31))
+        services.add_period(
+            programme=programme,
+            name="Year 1",
+            starts_on=date(2026, 1, 1),
+            ends_on=date(2026, 12, 31),
+        )
     db.session.commit()
     assert db.session.scalar(sa.select(sa.func.count(ReportingPeriod.id))) == 2
 
 
 def test_delete_period_frees_its_dates_and_name():
     programme = create_programme()
-    period = services.add_period(programme=programme, name="Year 1", starts_on=date(2026, 1, 1),
-                                 ends_on=date(2026, 12, 31))
+    period = services.add_period(
+        programme=programme, name="Year 1", starts_on=date(2026, 1, 1), ends_on=date(2026, 12, 31)
+    )
     db.session.commit()
     services.delete_period(period=period)
     db.session.commit()
-    services.add_period(programme=programme, name="Year 1", starts_on=date(2026, 1, 1),
-                        ends_on=date(2026, 6, 30))
+    services.add_period(
+        programme=programme, name="Year 1", starts_on=date(2026, 1, 1), ends_on=date(2026, 6, 30)
+    )
 
 
 # Members
