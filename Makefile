@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 export FLASK_APP := wsgi
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-sqlite test-postgres setup system-deps test-deps translations lint bench migrate clean
+.PHONY: messages run test test-sqlite test-postgres setup system-deps test-deps translations lint bench migrate clean
 
 run: setup translations
 	$(BIN)/flask db upgrade
@@ -50,3 +50,8 @@ migrate: setup
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
+
+# After changing user-facing text: refresh the catalogues, then translate the new entries.
+messages: setup
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o messages.pot .
+	$(BIN)/pybabel update -i messages.pot -d app/translations
