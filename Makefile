@@ -40,7 +40,7 @@ test-deps: system-deps
 	@bash scripts/axe_core.sh
 
 translations: setup
-	$(BIN)/pybabel compile -q -d app/translations || true
+	$(BIN)/pybabel compile -d app/translations --statistics
 
 lint: setup
 	$(BIN)/ruff check app tests
