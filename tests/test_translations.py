@@ -39,4 +39,6 @@ def test_catalogue_translates_every_string(locale, in_source):
         if all(strings):
             translated[key] = strings
     missing = sorted(in_source - translated.keys())
-    assert missing == [], f"{len(missing)} strings lack a {locale} translation (make messages): {missing[:10]}"
+    assert missing == [], (
+        f"{len(missing)} strings lack a {locale} translation (make messages): {missing[:10]}"
+    )

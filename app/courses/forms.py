@@ -31,6 +31,7 @@ class CatalogueFilterForm(FlaskForm):
         choices=[("", _l("Any"))] + list(LOCALE_NAMES.items()),
         validators=[Optional()],
     )
+    programme = SelectField(_l("Programme"), choices=[], validators=[Optional()])
     seats = BooleanField(_l("Only with seats left"))
 
 

@@ -8,6 +8,7 @@ import sqlalchemy.orm as so
 
 from app.enrollment.models import Enrollment, EnrollmentStatus
 from app.extensions import db
+from app.programmes.models import Programme
 
 from .models import Course, CourseCompetence, CourseRun, CourseRunTrainer, CourseTopic, Module
 
@@ -111,6 +112,18 @@ def counts_by_status(run_ids: list[int]) -> dict[int, dict[str, int]]:
     for run_id, status, count in rows:
         result[run_id][str(status)] = count
     return result
+
+
+def programme_choices() -> list[tuple[str, str]]:
+    """Programmes that have something in the catalogue."""
+    rows = db.session.execute(
+        sa.select(Programme.id, Programme.name)
+        .where(
+            Programme.id.in_(sa.select(CourseRun.programme_id).where(CourseRun.published.is_(True)))
+        )
+        .order_by(Programme.name)
+    )
+    return [(str(pid), name) for pid, name in rows]
 
 
 def topics_in_use() -> list[str]:

@@ -35,6 +35,7 @@ def catalogue():
     form.topic.choices = [("", _("Any"))] + [(t, t) for t in queries.topics_in_use()]
     form.competence.choices = [("", _("Any"))] + [(c, competence_label(c)) for c in COMPETENCES]
     form.municipality.choices = [("", _("Any"))] + municipality_choices()
+    form.programme.choices = [("", _("Any"))] + queries.programme_choices()
     form.validate()
     filters = catalogue_filters(form)
     page = db.paginate(queries.catalogue_query(filters), per_page=12, error_out=False)

@@ -71,4 +71,5 @@ def catalogue_filters(form) -> CatalogueFilters:
         date_to=date_to,
         language=valid(form.language),
         seats_left=bool(form.seats.data),
+        programme_id=municipality_id_from_choice(valid(form.programme)),
     )

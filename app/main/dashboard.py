@@ -60,10 +60,10 @@ def for_user(user: User) -> dict:
 
 def managed_programmes_summary(programme_ids: set[int] | None) -> list[sa.Row]:
     """Per programme: course runs, people enrolled, requests waiting for approval."""
+
     def count(status):
-        return sa.func.count(sa.distinct(Enrollment.id)).filter(
-            Enrollment.status == status
-        )  # noqa: E731
+        return sa.func.count(sa.distinct(Enrollment.id)).filter(Enrollment.status == status)  # noqa: E731
+
     query = (
         sa.select(
             Programme.id,

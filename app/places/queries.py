@@ -2,13 +2,15 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from app.extensions import db
+from app.text import normalize_name
 
 from .models import Municipality, Region
 
 
 def municipality_choices() -> list[tuple[int, str]]:
-    rows = db.session.scalars(sa.select(Municipality).order_by(Municipality.name_sq))
-    return [(m.id, m.display_name) for m in rows]
+    rows = db.session.scalars(sa.select(Municipality))
+    # Sorted in Python: SQL collations put "Kamenicë" before "Kaçanik" (raw code points).
+    return sorted(((m.id, m.display_name) for m in rows), key=lambda c: normalize_name(c[1]))
 
 
 def municipality_id_from_choice(value) -> int | None:

@@ -36,13 +36,22 @@ def test_manager_imports_csv_with_a_bad_row(page, live_server, tmp_path):
     bad_row = page.locator("tr.row-error")
     assert bad_row.count() == 1
     assert "Atlantis" in bad_row.inner_text()
-    assert db.session.scalar(sa.select(sa.func.count(Person.id)).where(
-        Person.email.like("%@example.org"))) == 1  # only the manager
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count(Person.id)).where(Person.email.like("%@example.org"))
+        )
+        == 1
+    )  # only the manager
     page.get_by_role("button", name="Import 2 valid rows").click()
     page.get_by_role("heading", name=re.compile("finished")).wait_for()
     db.session.rollback()  # end the test's read snapshot to see what the server wrote
-    names = set(db.session.scalars(sa.select(Person.last_name).where(
-        Person.email.in_(["blerta.k@example.org", "milos.d@example.org"]))))
+    names = set(
+        db.session.scalars(
+            sa.select(Person.last_name).where(
+                Person.email.in_(["blerta.k@example.org", "milos.d@example.org"])
+            )
+        )
+    )
     assert names == {"Krasniqi", "Đorđević"}
 
 
@@ -63,12 +72,30 @@ def test_main_pages_have_no_serious_accessibility_violations(axe_context, live_s
     enrol(run=run, person=admin.person, by=None)
     db.session.commit()
     page = axe_context.new_page()
-    public_pages = ["/", "/courses", "/courses/a11y-course", f"/runs/{run.id}", "/auth/sign-in",
-                    "/auth/sign-up", "/auth/forgot-password"]
-    signed_in_pages = ["/", "/my-courses", "/profile", "/people", f"/people/{person.id}",
-                       "/programmes", f"/programmes/{programme.id}", f"/runs/{run.id}/enrolments",
-                       f"/programmes/{programme.id}/people/import", "/admin/users", "/places",
-                       "/auth/password", "/teaching"]
+    public_pages = [
+        "/",
+        "/courses",
+        "/courses/a11y-course",
+        f"/runs/{run.id}",
+        "/auth/sign-in",
+        "/auth/sign-up",
+        "/auth/forgot-password",
+    ]
+    signed_in_pages = [
+        "/",
+        "/my-courses",
+        "/profile",
+        "/people",
+        f"/people/{person.id}",
+        "/programmes",
+        f"/programmes/{programme.id}",
+        f"/runs/{run.id}/enrolments",
+        f"/programmes/{programme.id}/people/import",
+        "/admin/users",
+        "/places",
+        "/auth/password",
+        "/teaching",
+    ]
     found = {}
     for path in public_pages:
         page.goto(live_server + path)

@@ -144,3 +144,11 @@ def test_catalogue_query_count_is_constant(client, app):
     with count_queries() as many:
         client.get("/courses")
     assert many.count == few.count
+
+
+def test_catalogue_per_programme(client):
+    first, second = create_programme(name="First grant"), create_programme(name="Second grant")
+    create_run(first, create_course(title_en="Course of the first"))
+    create_run(second, create_course(title_en="Course of the second"))
+    page = client.get(f"/courses?programme={first.id}").get_data(as_text=True)
+    assert "Course of the first" in page and "Course of the second" not in page
