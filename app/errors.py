@@ -71,3 +71,9 @@ def register_error_handlers(app: Flask) -> None:
         return _page(
             500, _("Something went wrong"), _("The error was logged. Please try again later.")
         )
+
+
+def show_error(form, error: DomainError, default: str) -> None:
+    """Put a broken rule's message next to the field it is about; the form keeps what was typed."""
+    field = getattr(form, error.field or default, None) or getattr(form, default)
+    field.errors = [*field.errors, error.message]

@@ -7,7 +7,7 @@ from app.auth import emails
 from app.auth.roles import Role
 from app.auth.services import make_password_token
 from app.auth.sessions import user_sessions
-from app.errors import DomainError
+from app.errors import DomainError, show_error
 from app.extensions import db
 from app.people.models import INSTITUTION_TYPE_LABELS, Institution, InstitutionType
 from app.places.queries import municipality_choices, municipality_id_from_choice
@@ -26,11 +26,6 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 PER_PAGE = 25
 
-
-def _show_error(form, error: DomainError, default: str) -> None:
-    """Put the message next to the field the rule is about; the form keeps what was typed."""
-    field = getattr(form, error.field or default, None) or getattr(form, default)
-    field.errors = [*field.errors, error.message]
 
 
 def _valid(field):
@@ -76,7 +71,7 @@ def invite_user():
                 roles=form.role_set(),
             )
         except DomainError as error:
-            _show_error(form, error, "email")
+            show_error(form, error, "email")
         else:
             db.session.commit()
             token = make_password_token(user.person, user)
@@ -105,7 +100,7 @@ def user_detail(user_id):
                 user=user, roles=form.role_set(), active=form.active.data, by=current_user
             )
         except DomainError as error:
-            _show_error(form, error, "roles")
+            show_error(form, error, "roles")
         else:
             db.session.commit()
             flash(_("The account of %(name)s is saved.", name=user.name), "success")
@@ -200,7 +195,7 @@ def institution_new():
         try:
             _save_institution(form, None)
         except DomainError as error:
-            _show_error(form, error, "name")
+            show_error(form, error, "name")
         else:
             db.session.commit()
             flash(_("The institution is added."), "success")
@@ -217,7 +212,7 @@ def institution_edit(institution_id):
         try:
             _save_institution(form, institution)
         except DomainError as error:
-            _show_error(form, error, "name")
+            show_error(form, error, "name")
         else:
             db.session.commit()
             flash(_("The institution is saved."), "success")

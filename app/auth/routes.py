@@ -4,7 +4,7 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from app.errors import DomainError
+from app.errors import DomainError, show_error
 from app.extensions import db, limiter
 from app.i18n import current_locale
 from app.security import login_required, public
@@ -88,7 +88,7 @@ def signup():
                 locale=current_locale(),
             )
         except DomainError as error:
-            getattr(form, error.field or "password").errors.append(error.message)
+            show_error(form, error, "password")
         else:
             db.session.commit()
             _send_signup_mail(result)
@@ -150,7 +150,7 @@ def reset_password(token):
         try:
             services.reset_password(token=token, new_password=form.password.data)
         except DomainError as error:
-            getattr(form, error.field or "password").errors.append(error.message)
+            show_error(form, error, "password")
         else:
             db.session.commit()
             if current_user.is_authenticated:
@@ -174,7 +174,7 @@ def change_password():
                 keep_token=current_user.session_token,
             )
         except DomainError as error:
-            getattr(form, error.field or "password").errors.append(error.message)
+            show_error(form, error, "password")
         else:
             db.session.commit()
             flash(

@@ -5,7 +5,7 @@ from flask_login import current_user
 
 from app.auth.roles import Role
 from app.enrollment.queries import enrollment_for, roster
-from app.errors import DomainError
+from app.errors import DomainError, show_error
 from app.extensions import db
 from app.markdown import render_markdown
 from app.permissions import (
@@ -161,7 +161,7 @@ def new_run(programme_id):
         try:
             created = _save_run(form, None, programme)
         except DomainError as error:
-            getattr(form, error.field or "course_id").errors.append(error.message)
+            show_error(form, error, "course_id")
         else:
             db.session.commit()
             flash(_("The course run is scheduled."), "success")
@@ -187,7 +187,7 @@ def edit_run(run_id):
         try:
             _save_run(form, course_run, course_run.programme)
         except DomainError as error:
-            getattr(form, error.field or "course_id").errors.append(error.message)
+            show_error(form, error, "course_id")
         else:
             db.session.commit()
             flash(_("The course run is saved."), "success")

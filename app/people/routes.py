@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.auth.roles import Role
-from app.errors import DomainError
+from app.errors import DomainError, show_error
 from app.extensions import db
 from app.i18n import current_locale
 from app.permissions import (
@@ -45,9 +45,6 @@ def _fill_person_choices(form) -> None:
     form.institution_id.choices = [("", _("None"))] + queries.institution_choices()
 
 
-def _show_error(form, error: DomainError) -> None:
-    getattr(form, error.field or "", form.first_name).errors.append(error.message)
-
 
 @bp.route("/profile", methods=["GET", "POST"])
 @login_required
@@ -65,7 +62,7 @@ def my_profile():
                 today=date.today(),
             )
         except DomainError as error:
-            _show_error(form, error)
+            show_error(form, error, "first_name")
         else:
             db.session.commit()
             flash(_("Your profile is saved."), "success")
@@ -131,7 +128,7 @@ def edit(person_id):
                 may_change_login=current_user.is_admin,
             )
         except DomainError as error:
-            _show_error(form, error)
+            show_error(form, error, "first_name")
         else:
             db.session.commit()
             flash(_("The details of %(name)s are saved.", name=person.full_name), "success")

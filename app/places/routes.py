@@ -4,7 +4,7 @@ from flask_login import current_user
 
 from app.admin import services as admin_services
 from app.auth.roles import Role
-from app.errors import DomainError
+from app.errors import DomainError, show_error
 from app.extensions import db
 from app.security import role_required
 
@@ -47,8 +47,7 @@ def edit(municipality_id):
                 municipality=municipality, name_en=form.name_en.data, variants=form.variant_list()
             )
         except DomainError as error:
-            field = getattr(form, error.field or "variants", None) or form.variants
-            field.errors = [*field.errors, error.message]
+            show_error(form, error, "variants")
         else:
             db.session.commit()
             flash(_("%(name)s is saved.", name=municipality.display_name), "success")

@@ -4,7 +4,7 @@ from flask_login import current_user
 
 from app.auth.models import User
 from app.auth.roles import Role
-from app.errors import DomainError
+from app.errors import DomainError, show_error
 from app.extensions import db
 from app.permissions import can_manage_programme, managed_programme_ids
 from app.security import role_required
@@ -22,11 +22,6 @@ def _load_managed(programme_id: int) -> Programme:
         abort(403)
     return programme
 
-
-def _show_error(form, error: DomainError, default: str) -> None:
-    """Put the message next to the field the rule is about; the form keeps what was typed."""
-    field = getattr(form, error.field or default, None) or getattr(form, default)
-    field.errors = [*field.errors, error.message]
 
 
 def _programme_values(form: ProgrammeForm) -> dict:
@@ -57,7 +52,7 @@ def new():
         try:
             programme = services.save_programme(None, **_programme_values(form))
         except DomainError as error:
-            _show_error(form, error, "code")
+            show_error(form, error, "code")
         else:
             db.session.commit()
             flash(_("The programme %(code)s is created.", code=programme.code), "success")
@@ -74,7 +69,7 @@ def edit(programme_id):
         try:
             services.save_programme(programme, **_programme_values(form))
         except DomainError as error:
-            _show_error(form, error, "code")
+            show_error(form, error, "code")
         else:
             db.session.commit()
             flash(_("The programme is saved."), "success")
@@ -124,7 +119,7 @@ def add_period(programme_id):
                 ends_on=form.ends_on.data,
             )
         except DomainError as error:
-            _show_error(form, error, "name")
+            show_error(form, error, "name")
         else:
             db.session.commit()
             flash(_("The reporting period %(name)s is added.", name=period.name), "success")
@@ -157,7 +152,7 @@ def add_member(programme_id):
                 raise DomainError(_("Choose an account from the search results."), field="user_id")
             services.add_member(programme=programme, user=user, role=Role(form.role.data))
         except DomainError as error:
-            _show_error(form, error, "user_id")
+            show_error(form, error, "user_id")
         else:
             db.session.commit()
             flash(_("%(name)s is now a member of the programme.", name=user.name), "success")
