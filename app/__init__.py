@@ -43,7 +43,9 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from .activities.routes import bp as activities_bp
     from .admin.routes import bp as admin_bp
+    from .attendance.routes import bp as attendance_bp
     from .auth.routes import bp as auth_bp
     from .courses.routes import bp as courses_bp
     from .enrollment.routes import bp as enrollment_bp
@@ -51,6 +53,8 @@ def _register_blueprints(app: Flask) -> None:
     from .people.routes import bp as people_bp
     from .places.routes import bp as places_bp
     from .programmes.routes import bp as programmes_bp
+    from .quizzes.routes import bp as quizzes_bp
+    from .surveys.routes import bp as surveys_bp
 
     for blueprint in (
         main_bp,
@@ -61,6 +65,10 @@ def _register_blueprints(app: Flask) -> None:
         programmes_bp,
         courses_bp,
         enrollment_bp,
+        attendance_bp,
+        activities_bp,
+        quizzes_bp,
+        surveys_bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -47,9 +47,13 @@ def _configure_sqlite(app: Flask, engine: sa.Engine) -> None:
 
 def import_models() -> None:
     """Import every model module so metadata is complete (Alembic autogenerate, create_all)."""
+    from app.activities import models as _activities  # noqa: F401
+    from app.attendance import models as _attendance  # noqa: F401
     from app.auth import models as _auth  # noqa: F401
     from app.courses import models as _courses  # noqa: F401
     from app.enrollment import models as _enrollment  # noqa: F401
     from app.people import models as _people  # noqa: F401
     from app.places import models as _places  # noqa: F401
     from app.programmes import models as _programmes  # noqa: F401
+    from app.quizzes import models as _quizzes  # noqa: F401
+    from app.surveys import models as _surveys  # noqa: F401

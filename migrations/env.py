@@ -3,6 +3,10 @@ from logging.config import fileConfig
 
 from flask import current_app
 
+from app.database import import_models
+
+import_models()
+
 from alembic import context
 
 # this is the Alembic Config object, which provides
