@@ -9,6 +9,7 @@ STAMP := $(VENV)/.installed
 .PHONY: messages run test test-sqlite test-postgres setup system-deps test-deps translations lint bench migrate clean
 
 run: setup translations
+	@bash scripts/system_deps.sh run
 	$(BIN)/flask db upgrade
 	$(BIN)/flask places seed
 	$(BIN)/flask curriculum sync
@@ -34,7 +35,7 @@ $(STAMP): pyproject.toml
 
 # Debian packages the tests need; installed only when running as root and missing.
 system-deps:
-	@bash scripts/system_deps.sh
+	@bash scripts/system_deps.sh test
 
 test-deps: system-deps
 	@bash scripts/axe_core.sh

@@ -45,7 +45,9 @@ def create_app(test_config: dict | None = None) -> Flask:
 def _register_blueprints(app: Flask) -> None:
     from .activities.routes import bp as activities_bp
     from .admin.routes import bp as admin_bp
+    from .attendance.paper_routes import bp as paper_bp
     from .attendance.routes import bp as attendance_bp
+    from .attendance.schedule_routes import bp as schedule_bp
     from .auth.routes import bp as auth_bp
     from .courses.routes import bp as courses_bp
     from .enrollment.routes import bp as enrollment_bp
@@ -66,6 +68,8 @@ def _register_blueprints(app: Flask) -> None:
         courses_bp,
         enrollment_bp,
         attendance_bp,
+        schedule_bp,
+        paper_bp,
         activities_bp,
         quizzes_bp,
         surveys_bp,

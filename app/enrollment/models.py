@@ -36,6 +36,7 @@ class EnrollmentSource(enum.StrEnum):
     SELF = "self"
     MANAGER = "manager"
     IMPORT = "import"
+    WALK_IN = "walk_in"  # added by a trainer at the door of a session
 
 
 class Enrollment(db.Model):
