@@ -5,12 +5,20 @@ Idempotent: running it again changes nothing that is already there.
 
 import contextlib
 import random
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 from pathlib import Path
 
 import sqlalchemy as sa
 from flask import current_app
 
+from app.attendance.models import AttendanceStatus, Channel
+from app.attendance.services import (
+    enrolled_person_ids,
+    record_mark,
+    schedule_series,
+    schedule_session,
+)
 from app.auth import passwords
 from app.auth.models import User, UserRole
 from app.auth.roles import Role
@@ -192,12 +200,75 @@ def load_demo() -> list[tuple[str, str]]:
         runs.append((run, enrolled))
     db.session.flush()
     for run, count in runs:
+        # People enrolled before the run began, so past sessions count for them.
+        enrolled_on = min(
+            now, datetime.combine(run.starts_on, datetime.min.time()) - timedelta(days=10)
+        )
         for person in rng.sample(people, k=min(count, len(people))):
-            _enrol_quietly(run, person, now)
+            _enrol_quietly(run, person, enrolled_on)
     learner = staff[Role.LEARNER]
-    _enrol_quietly(runs[0][0], learner.person, now)
+    _enrol_quietly(runs[0][0], learner.person, now - timedelta(days=1))
     db.session.flush()
+    _sessions_and_marks(rng, [run for run, _count in runs], staff[Role.TRAINER], now)
     return logins
+
+
+def _local(day: date, hour: int) -> datetime:
+    """A Europe/Belgrade wall-clock time as the naive UTC the database keeps."""
+    local = datetime.combine(day, time(hour)).replace(tzinfo=ZoneInfo("Europe/Belgrade"))
+    return local.astimezone(UTC).replace(tzinfo=None)
+
+
+def _sessions_and_marks(rng, runs, trainer, now) -> None:
+    """Five morning sessions per run; past ones carry realistic marks."""
+    statuses = [AttendanceStatus.PRESENT] * 8 + [
+        AttendanceStatus.LATE,
+        AttendanceStatus.ABSENT,
+        AttendanceStatus.EXCUSED,
+    ]
+    for run in runs:
+        start = _local(run.starts_on, 9)
+        sessions = schedule_series(
+            run=run,
+            first_starts_at=start,
+            first_ends_at=start + timedelta(hours=4),
+            count=5,
+            every_days=1,
+            venue=run.venue,
+            municipality_id=run.municipality_id,
+            trainer_id=trainer.id,
+        )
+        learners = sorted(enrolled_person_ids(run.id))
+        # A few learners who drop out make the follow-up list worth looking at.
+        dropouts = set(learners[:2])
+        for index, session in enumerate(s for s in sessions if s.ends_at < now):
+            for person_id in learners:
+                status = (
+                    AttendanceStatus.ABSENT
+                    if person_id in dropouts and index > 1
+                    else rng.choice(statuses)
+                )
+                record_mark(
+                    session=session,
+                    person_id=person_id,
+                    status=status,
+                    remark=None,
+                    marked_at=session.starts_at + timedelta(minutes=10),
+                    by=trainer,
+                    channel=Channel.ROLL_CALL,
+                    now=now,
+                )
+    # A session running today, so QR check-in and roll-call can be tried at once.
+    today = _local(now.date(), 0)
+    first = runs[0]
+    schedule_session(
+        run=first,
+        starts_at=max(now - timedelta(minutes=30), today),
+        ends_at=now + timedelta(hours=3),
+        venue=first.venue,
+        municipality_id=first.municipality_id,
+        trainer_id=trainer.id,
+    )
 
 
 def _staff_user(role, email, first, last, sex, municipality) -> User:
