@@ -49,6 +49,7 @@ def _register_blueprints(app: Flask) -> None:
     from .attendance.routes import bp as attendance_bp
     from .attendance.schedule_routes import bp as schedule_bp
     from .auth.routes import bp as auth_bp
+    from .certificates.routes import bp as certificates_bp
     from .courses.routes import bp as courses_bp
     from .enrollment.routes import bp as enrollment_bp
     from .main.routes import bp as main_bp
@@ -73,6 +74,7 @@ def _register_blueprints(app: Flask) -> None:
         activities_bp,
         quizzes_bp,
         surveys_bp,
+        certificates_bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -32,13 +32,17 @@ def register_cli(app: Flask) -> None:
     )
     @click.option("--dry-run", is_flag=True, help="Validate and report without saving.")
     def sync_command(path, dry_run):
-        """Validate curriculum files and upsert courses by slug."""
+        """Validate curriculum files and question banks, then upsert them by slug."""
         from .courses.curriculum import CurriculumError, load_curriculum, sync_curriculum
+        from .quizzes.banks import load_banks, sync_banks
 
         root = path or Path(current_app.config["CURRICULUM_DIR"])
         try:
             specs = load_curriculum(root)
+            # Every bank is validated before anything is written: one bad question stops all.
+            banks = load_banks(root, {spec.slug for spec in specs})
             report = sync_curriculum(specs)
+            bank_lines = sync_banks(banks)
         except CurriculumError as error:
             db.session.rollback()
             for problem in error.problems:
@@ -46,7 +50,7 @@ def register_cli(app: Flask) -> None:
             raise click.ClickException(
                 f"{len(error.problems)} problem(s); nothing was changed"
             ) from None
-        for line in report.lines():
+        for line in report.lines() + bank_lines:
             click.echo(line)
         if dry_run:
             db.session.rollback()
@@ -89,3 +93,8 @@ def register_cli(app: Flask) -> None:
             raise click.ClickException(error.message) from None
         db.session.commit()
         click.echo(f"{email} is an administrator")
+
+    # Certificates: `flask certificates verify|issue|sweep|public-key` (app/certificates/commands.py)
+    from .certificates.commands import register as register_certificates
+
+    register_certificates(app)

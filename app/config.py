@@ -64,6 +64,28 @@ def build_config(instance_path: str) -> dict:
             "CURRICULUM_DIR", str(Path(__file__).resolve().parent.parent / "curriculum")
         ),
         "PAGE_SIZE": 25,
+        # --- Certificates (issue 5) and the task queue ------------------------------------
+        # Issued PDFs and bulk bundles; default <instance>/certificates. Several machines
+        # sharing the work (REDIS_URL) need this on shared storage.
+        "CERT_STORAGE_DIR": os.environ.get("CERT_STORAGE_DIR"),
+        # Ed25519 signing key as PEM in the environment; else this file (default
+        # <instance>/certificate_signing_key.pem, generated on first use with mode 0600).
+        "CERT_SIGNING_KEY": os.environ.get("CERT_SIGNING_KEY"),
+        "CERT_SIGNING_KEY_PATH": os.environ.get("CERT_SIGNING_KEY_PATH"),
+        # Address printed in QR codes, e.g. https://akademia.example.org (set it in
+        # production); default: SERVER_NAME, else the request's host, else 127.0.0.1:5000.
+        "CERT_PUBLIC_URL": os.environ.get("CERT_PUBLIC_URL"),
+        "CERT_ISSUER": os.environ.get("CERT_ISSUER", "Akademia"),
+        "CERT_VERIFY_RATE_LIMIT": os.environ.get(
+            "CERT_VERIFY_RATE_LIMIT", "30 per minute;300 per hour"
+        ),
+        # A worker holds a certificate or a bulk job this long before another may take over.
+        "CERT_LEASE_SECONDS": int(os.environ.get("CERT_LEASE_SECONDS", "120")),
+        "CERT_PDF_VARIANT": os.environ.get("CERT_PDF_VARIANT", "pdf/a-3b"),
+        # Run Huey tasks in the calling process (tests do); the queue itself is set by
+        # REDIS_URL or HUEY_SQLITE_PATH (default <instance>/huey.sqlite), see app/queue.py.
+        "HUEY_IMMEDIATE": _bool("HUEY_IMMEDIATE"),
+        # --- end of certificates settings -------------------------------------------------
     }
     if production:
         check_production(config)

@@ -50,6 +50,7 @@ def import_models() -> None:
     from app.activities import models as _activities  # noqa: F401
     from app.attendance import models as _attendance  # noqa: F401
     from app.auth import models as _auth  # noqa: F401
+    from app.certificates import models as _certificates  # noqa: F401
     from app.courses import models as _courses  # noqa: F401
     from app.enrollment import models as _enrollment  # noqa: F401
     from app.people import models as _people  # noqa: F401

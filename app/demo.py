@@ -6,8 +6,8 @@ Idempotent: running it again changes nothing that is already there.
 import contextlib
 import random
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app

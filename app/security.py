@@ -2,7 +2,7 @@
 
 from functools import wraps
 
-from flask import Flask, abort
+from flask import Flask, abort, session
 from flask_login import current_user
 
 from .auth.roles import Role
@@ -25,7 +25,9 @@ def init_app(app: Flask) -> None:
             response.headers.setdefault(
                 "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
             )
-        if current_user and current_user.is_authenticated:
+        # The session, not current_user: loading the user here would open a second
+        # transaction (and on SQLite take the write lock again) after a writing request.
+        if "_user_id" in session:
             response.headers.setdefault("Cache-Control", "private, no-store")
         return response
 

@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from app.activities.models import ActivityParticipant
 from app.auth.roles import Role
 from app.courses.models import CourseRunTrainer
 from app.enrollment.services import enrol
@@ -58,7 +59,48 @@ def world():
     db.session.add(module)
     db.session.commit()
     member = db.session.query(ProgrammeMember).first()
+    from datetime import datetime
+
+    from app.attendance.services import schedule_session
+
+    session = schedule_session(
+        run=run,
+        starts_at=datetime(2026, 12, 2, 9, 0),
+        ends_at=datetime(2026, 12, 2, 12, 0),
+        venue="Sala",
+        municipality_id=run.municipality_id,
+        trainer_id=users[Role.TRAINER].id,
+    )
+    db.session.commit()
+    from tests.activities.helpers import create_activity
+
+    activity = create_activity(programme)
+    activity.participants.append(ActivityParticipant(person_id=person.id))
+    db.session.commit()
+    # Certificates: one issued to the enrolled person, and a bulk job of the run.
+    from app.certificates import pipeline
+    from app.certificates import services as certificate_services
+    from app.certificates.models import CertificateKind, CertificateLanguage
+
+    certificate = certificate_services.claim(
+        run=run,
+        person=person,
+        kind=CertificateKind.ATTENDANCE,
+        language=CertificateLanguage.EN,
+        by=None,
+        now=datetime(2026, 12, 6),
+    )
+    job, _created = certificate_services.start_job(run, by=users[Role.MANAGER], output_format="zip")
+    db.session.info.pop("certificates_after_commit", None)
+    db.session.commit()
+    pipeline.complete_certificate(certificate.id)
     values = {
+        "certificate_id": certificate.id,
+        "job_id": job.id,
+        "code": certificate.code,
+        "activity_id": activity.id,
+        "participant_id": activity.participants[0].id,
+        "session_id": session.id,
         "programme_id": programme.id,
         "run_id": run.id,
         "enrollment_id": enrollment.id,

@@ -27,7 +27,6 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 PER_PAGE = 25
 
 
-
 def _valid(field):
     """A filter's value, or None when empty or not one of the choices."""
     return field.data if field.data and not field.errors else None

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from flask_babel import to_user_timezone, to_utc
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.auth.models import User
@@ -73,6 +74,12 @@ def schedule_session(
     return session
 
 
+def _local_step(at: datetime, step: timedelta) -> datetime:
+    # Steps in wall-clock time, so a weekly 10:00 stays at 10:00 when summer time ends.
+    local = to_user_timezone(at).replace(tzinfo=None) + step
+    return to_utc(local)
+
+
 def schedule_series(
     *,
     run: CourseRun,
@@ -96,8 +103,8 @@ def schedule_series(
     return [
         schedule_session(
             run=run,
-            starts_at=first_starts_at + i * step,
-            ends_at=first_ends_at + i * step,
+            starts_at=_local_step(first_starts_at, i * step),
+            ends_at=_local_step(first_ends_at, i * step),
             venue=venue,
             municipality_id=municipality_id,
             trainer_id=trainer_id,
@@ -271,8 +278,7 @@ def record_mark(
                 )
             },
             where=table.c.marked_at <= excluded.marked_at,
-        )
-        .returning(Attendance.id)
+        ).returning(Attendance.id)
     ).first()
     if updated is None:
         db.session.execute(
@@ -280,8 +286,9 @@ def record_mark(
             .where(AttendanceMark.client_id == client_id)
             .values(applied=False)
         )
+    session_id = session.id  # read before expire_all(), which would reload the session for it
     db.session.expire_all()
-    return _standing(session.id, person_id, client_id, applied=updated is not None, duplicate=False)
+    return _standing(session_id, person_id, client_id, applied=updated is not None, duplicate=False)
 
 
 def _standing(

@@ -45,7 +45,6 @@ def _fill_person_choices(form) -> None:
     form.institution_id.choices = [("", _("None"))] + queries.institution_choices()
 
 
-
 @bp.route("/profile", methods=["GET", "POST"])
 @login_required
 def my_profile():

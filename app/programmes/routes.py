@@ -23,7 +23,6 @@ def _load_managed(programme_id: int) -> Programme:
     return programme
 
 
-
 def _programme_values(form: ProgrammeForm) -> dict:
     return dict(
         code=form.code.data,

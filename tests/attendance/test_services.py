@@ -18,22 +18,39 @@ from app.extensions import db
 from tests.attendance.helpers import MANAGER, NOON, add_session, run_with_learners
 from tests.conftest import create_person, create_user
 
-P, L, E, A = (AttendanceStatus.PRESENT, AttendanceStatus.LATE, AttendanceStatus.EXCUSED,
-              AttendanceStatus.ABSENT)
+P, L, E, A = (
+    AttendanceStatus.PRESENT,
+    AttendanceStatus.LATE,
+    AttendanceStatus.EXCUSED,
+    AttendanceStatus.ABSENT,
+)
 
 
 def mark(session, person, status, at, client_id=None, by=None):
     return services.record_mark(
-        session=session, person_id=person.id, status=status, remark=None, marked_at=at, by=by,
-        channel=Channel.OFFLINE_SYNC, client_id=client_id, now=NOON + timedelta(hours=1),
+        session=session,
+        person_id=person.id,
+        status=status,
+        remark=None,
+        marked_at=at,
+        by=by,
+        channel=Channel.OFFLINE_SYNC,
+        client_id=client_id,
+        now=NOON + timedelta(hours=1),
     )
 
 
 def test_series_creates_sessions_a_week_apart():
     run, _ = run_with_learners(0)
     sessions = services.schedule_series(
-        run=run, first_starts_at=NOON, first_ends_at=NOON + timedelta(hours=2), count=4,
-        every_days=7, venue="Hall", municipality_id=run.municipality_id, trainer_id=None,
+        run=run,
+        first_starts_at=NOON,
+        first_ends_at=NOON + timedelta(hours=2),
+        count=4,
+        every_days=7,
+        venue="Hall",
+        municipality_id=run.municipality_id,
+        trainer_id=None,
     )
     assert [s.starts_at for s in sessions] == [NOON + timedelta(days=7 * i) for i in range(4)]
     assert len({s.series_key for s in sessions}) == 1
@@ -42,8 +59,14 @@ def test_series_creates_sessions_a_week_apart():
 def test_session_must_end_after_it_starts():
     run, _ = run_with_learners(0)
     with pytest.raises(DomainError):
-        services.schedule_session(run=run, starts_at=NOON, ends_at=NOON, venue="x",
-                                  municipality_id=run.municipality_id, trainer_id=None)
+        services.schedule_session(
+            run=run,
+            starts_at=NOON,
+            ends_at=NOON,
+            venue="x",
+            municipality_id=run.municipality_id,
+            trainer_id=None,
+        )
 
 
 def test_replayed_mark_is_recorded_once():
@@ -103,10 +126,15 @@ def test_mark_all_present_keeps_existing_marks():
 def test_moving_and_cancelling_notify_learners_and_bump_sequence():
     run, people = run_with_learners()
     session = add_session(run)
-    told = services.move_session(session=session, starts_at=NOON + timedelta(days=1),
-                                 ends_at=NOON + timedelta(days=1, hours=2), venue="New hall",
-                                 municipality_id=run.municipality_id, trainer_id=None,
-                                 message="Moved")
+    told = services.move_session(
+        session=session,
+        starts_at=NOON + timedelta(days=1),
+        ends_at=NOON + timedelta(days=1, hours=2),
+        venue="New hall",
+        municipality_id=run.municipality_id,
+        trainer_id=None,
+        message="Moved",
+    )
     assert told == len(people) and session.sequence == 1
     services.cancel_session(session=session, message="Cancelled")
     assert session.status == SessionStatus.CANCELLED and session.sequence == 2
@@ -160,13 +188,24 @@ def test_qr_check_in_rules():
     grace, late_after = timedelta(minutes=30), timedelta(minutes=15)
 
     def scan(who, at, token=None):
-        return services.check_in(session=session, person=who, token=token or services.qr_token(session, at),
-                                 now=at, grace=grace, late_after=late_after, by=user)
+        return services.check_in(
+            session=session,
+            person=who,
+            token=token or services.qr_token(session, at),
+            now=at,
+            grace=grace,
+            late_after=late_after,
+            by=user,
+        )
 
     with pytest.raises(DomainError, match="not started"):
         scan(person, NOON - timedelta(hours=1))
     with pytest.raises(DomainError, match="expired"):
-        scan(person, NOON + timedelta(minutes=1), token=services.qr_token(session, NOON - timedelta(minutes=5)))
+        scan(
+            person,
+            NOON + timedelta(minutes=1),
+            token=services.qr_token(session, NOON - timedelta(minutes=5)),
+        )
     assert scan(person, NOON + timedelta(minutes=1)).status == "present"
     with pytest.raises(DomainError, match="already checked in"):
         scan(person, NOON + timedelta(minutes=2))
