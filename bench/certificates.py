@@ -21,6 +21,7 @@ import argparse
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -273,9 +274,9 @@ def main() -> None:
                 f"{label:66} {r['count'] / r['seconds']:8.1f} {r['seconds']:8.1f} "
                 f"{r['peak_mb']:9.0f} {r['rss_before_mb']:9.0f}"
             )
-    ratios = sorted(a["seconds"] / r["seconds"] for a, r in rounds)
+    ratios = [a["seconds"] / r["seconds"] for a, r in rounds]
     print(
-        f"\nratio app / WeasyPrint alone (time per certificate): {ratios[len(ratios) // 2]:.2f}"
+        f"\nratio app / WeasyPrint alone (time per certificate): {statistics.median(ratios):.2f}"
         f" (each round: {', '.join(f'{x:.2f}' for x in ratios)})"
     )
     print(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
