@@ -2,7 +2,6 @@
 
 from flask import Flask
 from flask_babel import format_date, format_datetime, format_decimal
-from markupsafe import Markup
 
 from .i18n import LOCALE_NAMES, current_locale
 from .markdown import render_markdown
@@ -17,5 +16,5 @@ def init_app(app: Flask) -> None:
         date=lambda value, fmt="medium": format_date(value, fmt) if value else "",
         datetime=lambda value, fmt="medium": format_datetime(value, fmt) if value else "",
         number=lambda value: format_decimal(value) if value is not None else "",
-        markdown=lambda text: Markup(render_markdown(text or "")),  # noqa: S704 - sanitised
+        markdown=lambda text: render_markdown(text or ""),
     )

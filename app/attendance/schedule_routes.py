@@ -209,12 +209,6 @@ def _cancelled_flash(told: int) -> str:
     )
 
 
-@bp.app_template_global("run_session_rows")
-def run_session_rows(run_id: int) -> list:
-    """The read-only session list the run page shows its enrolled learners (one query)."""
-    return session_rows(queries.run_sessions(run_id))
-
-
 # Notifications -------------------------------------------------------------------------------
 
 

@@ -3,7 +3,10 @@ from flask_babel import gettext as _
 from flask_babel import to_user_timezone, to_utc
 from flask_login import current_user
 
+from app.attendance.queries import run_sessions
+from app.attendance.schedule_views import session_rows
 from app.auth.roles import Role
+from app.enrollment.models import EnrollmentStatus
 from app.enrollment.queries import enrollment_for, roster
 from app.errors import DomainError, show_error
 from app.extensions import db
@@ -93,8 +96,15 @@ def run(run_id):
         if current_user.is_authenticated
         else None
     )
+    # Enrolled learners see the run's sessions; trainers get a link to manage them.
+    sessions = (
+        session_rows(run_sessions(course_run.id))
+        if mine is not None and mine.status == EnrollmentStatus.ENROLLED
+        else []
+    )
     return render_template(
         "courses/run.html",
+        session_rows=sessions,
         card=run_card(course_run, taken),
         run=course_run,
         enrollment=mine,
