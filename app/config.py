@@ -75,6 +75,8 @@ def build_config(instance_path: str) -> dict:
         # Address printed in QR codes, e.g. https://akademia.example.org (set it in
         # production); default: SERVER_NAME, else the request's host, else 127.0.0.1:5000.
         "CERT_PUBLIC_URL": os.environ.get("CERT_PUBLIC_URL"),
+        # The organisation's IATI identifier (e.g. XM-DAC-…), required for IATI XML exports.
+        "IATI_REPORTING_ORG_REF": os.environ.get("IATI_REPORTING_ORG_REF"),
         "CERT_ISSUER": os.environ.get("CERT_ISSUER", "Akademia"),
         "CERT_VERIFY_RATE_LIMIT": os.environ.get(
             "CERT_VERIFY_RATE_LIMIT", "30 per minute;300 per hour"
@@ -101,6 +103,13 @@ def check_production(config: dict) -> None:
         )
     if config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite") and not _bool("ALLOW_SQLITE"):
         raise ConfigError("Set DATABASE_URL to PostgreSQL in production (or ALLOW_SQLITE=1).")
+    # Printed in every certificate's QR code: a wrong host cannot be corrected afterwards.
+    public_url = config.get("CERT_PUBLIC_URL") or ""
+    if not public_url.startswith(("https://", "http://")):
+        raise ConfigError(
+            "Set CERT_PUBLIC_URL to the address verifiers reach, e.g. https://akademia.example.org "
+            "(certificates print it in their QR code)."
+        )
 
 
 def _instance_secret(instance: Path, production: bool) -> str | None:

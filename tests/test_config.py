@@ -16,10 +16,22 @@ def test_production_refuses_weak_secret_key(monkeypatch, tmp_path, key):
         create_app()
 
 
-def test_production_settings_are_secure(monkeypatch):
+def _production(monkeypatch):
     monkeypatch.setenv("AKADEMIA_ENV", "production")
     monkeypatch.setenv("DATABASE_URL", "postgresql://u@127.0.0.1/x")
     monkeypatch.setenv("SECRET_KEY", "q8Zr3vL0pXw2NcB7mT5yH1sK9dF4gJ6aE0uR2iO8")
+    monkeypatch.setenv("CERT_PUBLIC_URL", "https://akademia.example.org")
+
+
+def test_production_needs_the_public_address_certificates_print(monkeypatch):
+    _production(monkeypatch)
+    monkeypatch.delenv("CERT_PUBLIC_URL")
+    with pytest.raises(ConfigError, match="CERT_PUBLIC_URL"):
+        create_app()
+
+
+def test_production_settings_are_secure(monkeypatch):
+    _production(monkeypatch)
     app = create_app()
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["SESSION_COOKIE_HTTPONLY"]
     assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"

@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from flask_babel import to_user_timezone, to_utc
 from sqlalchemy.dialects import postgresql, sqlite
 
+from app import progress
 from app.auth.models import User
 from app.courses.models import CourseRun
 from app.enrollment.models import Enrollment, EnrollmentSource, EnrollmentStatus
@@ -287,6 +288,8 @@ def record_mark(
             .values(applied=False)
         )
     session_id = session.id  # read before expire_all(), which would reload the session for it
+    if updated is not None:
+        progress.changed(session.run_id)
     db.session.expire_all()
     return _standing(session_id, person_id, client_id, applied=updated is not None, duplicate=False)
 

@@ -14,6 +14,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
+from app import progress
 from app.auth.models import User
 from app.courses.digcomp import COMPETENCES
 from app.courses.models import CourseRun
@@ -51,6 +52,8 @@ def _after_commit(task: str, argument: int) -> None:
 
 @sa.event.listens_for(db.session, "after_commit")
 def _enqueue_after_commit(session):
+    if session.in_nested_transaction():
+        return  # SQLAlchemy also calls this when a savepoint is released
     pending = session.info.pop(_PENDING_TASKS, None)
     if pending:
         from . import tasks
@@ -61,7 +64,8 @@ def _enqueue_after_commit(session):
 
 @sa.event.listens_for(db.session, "after_rollback")
 def _forget_after_rollback(session):
-    session.info.pop(_PENDING_TASKS, None)
+    if not session.in_nested_transaction():  # a savepoint's rollback keeps the rest
+        session.info.pop(_PENDING_TASKS, None)
 
 
 # --- Snapshot and signed payload ------------------------------------------------------------
@@ -236,6 +240,14 @@ def issue_due_certificates(
     return claimed
 
 
+@progress.on_commit
+def _issue_when_progress_changed(run_ids: set[int]) -> None:
+    # Marks recorded while a run is on stay cheap: issue_due_certificates returns at once.
+    runs = db.session.scalars(sa.select(CourseRun).where(CourseRun.id.in_(sorted(run_ids))))
+    for run in runs:
+        issue_due_certificates(run)
+
+
 def save_rule(
     run: CourseRun,
     *,
@@ -263,6 +275,7 @@ def save_rule(
     rule.language = language
     rule.updated_by_id = by.id if by else None
     db.session.flush()
+    progress.changed(run.id)  # a gentler rule can make learners due
     return rule
 
 

@@ -19,6 +19,7 @@ from flask_babel import format_datetime
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
+from app import progress
 from app.auth.models import User
 from app.courses.models import Course, CourseRun
 from app.errors import Conflict, DomainError
@@ -392,6 +393,7 @@ def grade_attempt(attempt: Attempt) -> None:
     attempt.percent = grading.percent(earned, maximum)
     attempt.passed = grading.passed(attempt.percent, attempt.quiz.pass_mark)
     db.session.flush()
+    progress.changed(attempt.quiz.run_id)
 
 
 def expire_if_due(attempt: Attempt, *, now: datetime, grace: timedelta = DEFAULT_GRACE) -> bool:

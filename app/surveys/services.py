@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from flask_babel import format_date
 from flask_babel import gettext as _
 
+from app import progress
 from app.auth.models import User
 from app.courses.models import CourseRun
 from app.enrollment.models import Enrollment, EnrollmentStatus
@@ -195,4 +196,5 @@ def respond(
         raise Conflict(_("You have already answered this survey. Thank you!"))
     db.session.add(response)
     db.session.flush()
+    progress.changed(survey.run_id)
     return response
