@@ -73,8 +73,10 @@ def grade_multiple_choice(choices: Sequence[Mapping], response: object) -> float
     if not isinstance(response, list | tuple | set | frozenset):
         return 0.0
     picked = {item for item in response if isinstance(item, str)}
-    total = sum(_weight(choice) for choice in choices if choice["id"] in picked)
-    return clamp01(total / FULL)
+    # fsum is exact, so the order of the choices cannot change a score; rounding drops the
+    # remainder of weights such as 100/3, so three thirds minus a whole give exactly zero.
+    total = math.fsum(_weight(choice) for choice in choices if choice["id"] in picked)
+    return clamp01(round(total / FULL, 9))
 
 
 def grade_true_false(answer: bool, response: object) -> float:
