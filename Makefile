@@ -49,6 +49,7 @@ lint: setup
 # 1,000 attendance marks over HTTP from 8 clients, gunicorn with 4 workers on SQLite (bench/README.md).
 bench: setup
 	$(BIN)/python bench/attendance_http.py
+	$(BIN)/python bench/reports.py
 
 migrate: setup
 	$(BIN)/flask db migrate -m "$(m)"

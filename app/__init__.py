@@ -53,10 +53,12 @@ def _register_blueprints(app: Flask) -> None:
     from .courses.routes import bp as courses_bp
     from .enrollment.routes import bp as enrollment_bp
     from .main.routes import bp as main_bp
+    from .observatory.routes import bp as observatory_bp
     from .people.routes import bp as people_bp
     from .places.routes import bp as places_bp
     from .programmes.routes import bp as programmes_bp
     from .quizzes.routes import bp as quizzes_bp
+    from .reports.report_routes import bp as reports_bp  # the logframe's routes share it
     from .surveys.routes import bp as surveys_bp
 
     for blueprint in (
@@ -75,6 +77,8 @@ def _register_blueprints(app: Flask) -> None:
         quizzes_bp,
         surveys_bp,
         certificates_bp,
+        observatory_bp,
+        reports_bp,
     ):
         app.register_blueprint(blueprint)
 

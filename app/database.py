@@ -53,8 +53,10 @@ def import_models() -> None:
     from app.certificates import models as _certificates  # noqa: F401
     from app.courses import models as _courses  # noqa: F401
     from app.enrollment import models as _enrollment  # noqa: F401
+    from app.observatory import models as _observatory  # noqa: F401
     from app.people import models as _people  # noqa: F401
     from app.places import models as _places  # noqa: F401
     from app.programmes import models as _programmes  # noqa: F401
     from app.quizzes import models as _quizzes  # noqa: F401
+    from app.reports import models as _reports  # noqa: F401
     from app.surveys import models as _surveys  # noqa: F401

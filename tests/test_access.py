@@ -112,6 +112,7 @@ def world():
         "member_id": member.id,
         "municipality_id": run.municipality_id,
         "id": person.id,
+        "fmt": "csv",
     }
     return users, values
 

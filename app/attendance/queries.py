@@ -70,16 +70,18 @@ class LearnerRate:
         return self.rate is not None and self.rate * 100 < self.threshold
 
 
-def attendance_rates(run: CourseRun, now: datetime) -> list[LearnerRate]:
-    """Per enrolled learner: sessions held since they enrolled, and how many they attended.
+def enrolment_attendance(run_ids, now: datetime) -> sa.Select:
+    """Per learner enrolled in one of `run_ids` (ids, or a Select of them): run_id, person_id,
+    the sessions held since they enrolled (`counted`) and how many of those they attended.
 
     A session counts for a learner only if it started at or after their enrolment, so
-    someone enrolled late is not absent for what happened before.
+    someone enrolled late is not absent for what happened before. The roll-call's rates,
+    the manager's learners at risk and the donor reports all count from this one query.
     """
     held = (
-        sa.select(CourseSession.id, CourseSession.starts_at)
+        sa.select(CourseSession.id, CourseSession.run_id, CourseSession.starts_at)
         .where(
-            CourseSession.run_id == run.id,
+            CourseSession.run_id.in_(run_ids),
             CourseSession.status == SessionStatus.SCHEDULED,
             CourseSession.starts_at <= now,
         )
@@ -87,23 +89,33 @@ def attendance_rates(run: CourseRun, now: datetime) -> list[LearnerRate]:
     )
     counts_from = sa.func.coalesce(Enrollment.enrolled_at, Enrollment.requested_at)
     attended = sa.and_(Attendance.id.is_not(None), Attendance.status.in_(ATTENDED))
-    rows = db.session.execute(
+    return (
         sa.select(
-            Person.id,
-            Person.first_name,
-            Person.last_name,
+            Enrollment.run_id,
+            Enrollment.person_id,
             sa.func.count(held.c.id).label("counted"),
             sa.func.count(Attendance.id).filter(attended).label("attended"),
         )
-        .select_from(Enrollment)
-        .join(Person, Person.id == Enrollment.person_id)
-        .outerjoin(held, held.c.starts_at >= counts_from)
+        .outerjoin(
+            held, sa.and_(held.c.run_id == Enrollment.run_id, held.c.starts_at >= counts_from)
+        )
         .outerjoin(
             Attendance,
-            sa.and_(Attendance.session_id == held.c.id, Attendance.person_id == Person.id),
+            sa.and_(
+                Attendance.session_id == held.c.id, Attendance.person_id == Enrollment.person_id
+            ),
         )
-        .where(Enrollment.run_id == run.id, Enrollment.status == EnrollmentStatus.ENROLLED)
-        .group_by(Person.id, Person.first_name, Person.last_name)
+        .where(Enrollment.run_id.in_(run_ids), Enrollment.status == EnrollmentStatus.ENROLLED)
+        .group_by(Enrollment.run_id, Enrollment.person_id)
+    )
+
+
+def attendance_rates(run: CourseRun, now: datetime) -> list[LearnerRate]:
+    """Per enrolled learner: sessions held since they enrolled, and how many they attended."""
+    rates = enrolment_attendance([run.id], now).subquery()
+    rows = db.session.execute(
+        sa.select(Person.id, Person.first_name, Person.last_name, rates.c.counted, rates.c.attended)
+        .join(rates, rates.c.person_id == Person.id)
         .order_by(Person.last_name, Person.first_name)
     ).all()
     threshold = run.programme.attendance_threshold

@@ -14,6 +14,7 @@ from app.people.models import Person
 from app.permissions import managed_programme_ids
 from app.places.models import Municipality
 from app.programmes.models import Programme
+from app.reports import dashboard as reports_dashboard
 from app.timeutil import utcnow
 
 
@@ -47,7 +48,9 @@ def for_user(user: User) -> dict:
         data["teaching"] = runs
         data["teaching_counts"] = counts_by_status([r.id for r in runs])
     if user.is_admin or user.has_role(Role.MANAGER):
-        data["programmes"] = managed_programmes_summary(managed_programme_ids(user))
+        managed = managed_programme_ids(user)
+        data["programmes"] = managed_programmes_summary(managed)
+        data.update(reports_dashboard.for_manager(_programmes(managed), utcnow()))
     if user.is_admin:
         data["admin_counts"] = {
             "users": db.session.scalar(sa.select(sa.func.count(User.id))),
@@ -56,6 +59,17 @@ def for_user(user: User) -> dict:
             "courses": db.session.scalar(sa.select(sa.func.count(Course.id))),
         }
     return data
+
+
+def _programmes(programme_ids: set[int] | None) -> list[Programme]:
+    query = (
+        sa.select(Programme)
+        .options(so.selectinload(Programme.periods))
+        .order_by(Programme.starts_on.desc())
+    )
+    if programme_ids is not None:
+        query = query.where(Programme.id.in_(programme_ids or {-1}))
+    return list(db.session.scalars(query))
 
 
 def managed_programmes_summary(programme_ids: set[int] | None) -> list[sa.Row]:

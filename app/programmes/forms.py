@@ -9,7 +9,7 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
 
 from app.auth.roles import PROGRAMME_ROLES, ROLE_LABELS
 
@@ -36,6 +36,27 @@ class ProgrammeForm(FlaskForm):
         default=80,
         render_kw={"min": MIN_THRESHOLD, "max": MAX_THRESHOLD},
         validators=[InputRequired(), NumberRange(min=MIN_THRESHOLD, max=MAX_THRESHOLD)],
+    )
+    min_public_cell = IntegerField(
+        _l("Smallest group shown in public reports"),
+        description=_l(
+            "Breakdown cells with fewer people are hidden in reports marked public (1–50)."
+        ),
+        default=5,
+        render_kw={"min": 1, "max": 50},
+        validators=[Optional(), NumberRange(min=1, max=50)],
+    )
+    iati_identifier = StringField(
+        _l("IATI activity identifier"),
+        description=_l("Your organisation's IATI reference, a hyphen and the activity's own id."),
+        validators=[
+            Optional(),
+            Length(max=150),
+            Regexp(
+                r"^[A-Za-z0-9][A-Za-z0-9_.:-]*-[A-Za-z0-9_.:-]+$",
+                message=_l("Use letters, digits and - _ . : only, e.g. XM-DAC-47066-DL-2026."),
+            ),
+        ],
     )
     submit = SubmitField(_l("Save"))
 

@@ -23,6 +23,10 @@ class Programme(db.Model):
     ends_on: so.Mapped[date] = so.mapped_column()
     # Share of a course's sessions a person must attend to count as trained.
     attendance_threshold: so.Mapped[int] = so.mapped_column(default=80)
+    # The activity's identifier in IATI ("<reporting org ref>-<own id>"), for the XML export.
+    iati_identifier: so.Mapped[str | None] = so.mapped_column(sa.String(150))
+    # Breakdown cells counting fewer people are hidden in reports marked public.
+    min_public_cell: so.Mapped[int] = so.mapped_column(default=5)
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
 
     periods: so.Mapped[list["ReportingPeriod"]] = so.relationship(

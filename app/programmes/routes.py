@@ -33,6 +33,8 @@ def _programme_values(form: ProgrammeForm) -> dict:
         starts_on=form.starts_on.data,
         ends_on=form.ends_on.data,
         attendance_threshold=form.attendance_threshold.data,
+        min_public_cell=form.min_public_cell.data or 5,
+        iati_identifier=(form.iati_identifier.data or "").strip() or None,
     )
 
 
