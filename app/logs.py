@@ -89,10 +89,18 @@ def configure(log_format: str, level: str = "INFO") -> logging.Handler:
     root = logging.getLogger()
     for handler in [h for h in root.handlers if isinstance(h, StderrHandler)]:
         root.removeHandler(handler)
+    formatter = JsonFormatter() if log_format == "json" else TextFormatter()
     handler = StderrHandler()
-    handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
+    handler.setFormatter(formatter)
     handler.addFilter(RequestIdFilter())
     root.addHandler(handler)
+    # In a Huey consumer, huey_consumer gave the "huey" logger its own handler before the
+    # app existed: same format there, and no second copy of each line through the root.
+    huey_log = logging.getLogger("huey")
+    if huey_log.handlers:
+        for huey_handler in huey_log.handlers:
+            huey_handler.setFormatter(formatter)
+        huey_log.propagate = False
     root.setLevel(level.upper())
     # Flask's own handler on the app logger would print each error a second time.
     logging.getLogger("app").removeHandler(default_handler)
