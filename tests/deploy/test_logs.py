@@ -119,3 +119,15 @@ def test_sessions_store_the_client_address_from_the_proxy_only_when_trusted(app)
         s.ip_address for s in db.session.query(UserSession).filter_by(user_id=user.id)
     )
     assert addresses == ["127.0.0.1", "203.0.113.9"]
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), [("LOG_FORMAT", "xml"), ("LOG_LEVEL", "loud"), ("PROXY_COUNT", "one")]
+)
+def test_unknown_logging_and_proxy_settings_stop_the_start(monkeypatch, name, value):
+    from app import create_app
+    from app.config import ConfigError
+
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match=name):
+        create_app({"TESTING": True})
