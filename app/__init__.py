@@ -1,9 +1,9 @@
 """Akademia: digital-literacy training programmes."""
 
-import logging
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .config import build_config
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
@@ -16,9 +16,15 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config:
         app.config.from_mapping(test_config)
 
-    from . import database, i18n, security, templating
+    from . import database, i18n, logs, security, templating
     from .auth.sessions import load_user_from_session
 
+    # First, so that its request id exists before any other hook can refuse the request.
+    logs.init_app(app)
+    if app.config.get("PROXY_COUNT"):
+        # Client address (rate limits, session list) and scheme from the proxies we trust.
+        hops = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     db.init_app(app)
     database.configure_engine_events(app)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
@@ -37,8 +43,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_error_handlers(app)
     _register_blueprints(app)
     _register_commands(app)
-    if not app.debug and not app.testing:
-        logging.basicConfig(level=logging.INFO)
     return app
 
 

@@ -18,6 +18,19 @@ def _bool(name: str, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    if value is None or not value.strip():
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {value!r}.") from None
+    if number < 0:
+        raise ConfigError(f"{name} must not be negative.")
+    return number
+
+
 def build_config(instance_path: str) -> dict:
     """Read settings from the environment, falling back to safe development defaults."""
     env = os.environ.get("AKADEMIA_ENV", "development")
@@ -29,11 +42,21 @@ def build_config(instance_path: str) -> dict:
     elif database_url.startswith("postgresql://"):
         database_url = "postgresql+psycopg://" + database_url[len("postgresql://") :]
 
+    redis_url = os.environ.get("REDIS_URL")
+    log_format = (os.environ.get("LOG_FORMAT") or "").strip().lower() or None
+    if log_format not in (None, "json", "text"):
+        raise ConfigError("LOG_FORMAT must be json or text.")
+    log_level = (os.environ.get("LOG_LEVEL") or "INFO").strip().upper()
+    if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+        raise ConfigError("LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL.")
+
     config = {
         "ENV_NAME": env,
         "SECRET_KEY": os.environ.get("SECRET_KEY") or _instance_secret(instance, production),
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # hide_parameters: an error's message must not carry the values (e-mails, names)
+        # of the statement that failed into the log.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": production or _bool("SESSION_COOKIE_SECURE"),
@@ -45,7 +68,14 @@ def build_config(instance_path: str) -> dict:
         "WTF_CSRF_TIME_LIMIT": None,
         "BABEL_DEFAULT_LOCALE": "en",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Belgrade",
-        "RATELIMIT_STORAGE_URI": os.environ.get("REDIS_URL") or "memory://",
+        # Redis makes the limits count across every worker and machine; memory counts per
+        # process. When Redis is down the limits fall back to memory rather than refuse
+        # every sign-in; /readyz reports the outage.
+        "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        "RATELIMIT_STORAGE_OPTIONS": (
+            {"socket_connect_timeout": 5, "socket_timeout": 5} if redis_url else {}
+        ),
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": bool(redis_url),
         "RATELIMIT_ENABLED": True,
         "RATELIMIT_HEADERS_ENABLED": True,
         "LOGIN_THROTTLE_FAILURES": int(os.environ.get("LOGIN_THROTTLE_FAILURES", "5")),
@@ -88,6 +118,13 @@ def build_config(instance_path: str) -> dict:
         # REDIS_URL or HUEY_SQLITE_PATH (default <instance>/huey.sqlite), see app/queue.py.
         "HUEY_IMMEDIATE": _bool("HUEY_IMMEDIATE"),
         # --- end of certificates settings -------------------------------------------------
+        # --- Running behind a proxy, logs -------------------------------------------------
+        # How many proxies (nginx, a load balancer) set X-Forwarded-For/-Proto/-Host in front
+        # of the app; 0 trusts none of these headers (a client could forge its address).
+        "PROXY_COUNT": _int("PROXY_COUNT", 0),
+        # json (default in production) or text (default otherwise); see app/logs.py.
+        "LOG_FORMAT": log_format,
+        "LOG_LEVEL": log_level,
     }
     if production:
         check_production(config)

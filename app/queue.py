@@ -15,6 +15,7 @@ from pathlib import Path
 
 from flask import Flask, current_app, has_app_context
 from huey import RedisHuey, SqliteHuey
+from redis import ConnectionPool
 
 NAME = "akademia"
 INSTANCE = Path(__file__).resolve().parent.parent / "instance"
@@ -23,7 +24,9 @@ INSTANCE = Path(__file__).resolve().parent.parent / "instance"
 def _make_huey():
     redis_url = os.environ.get("REDIS_URL")
     if redis_url:
-        return RedisHuey(NAME, url=redis_url)
+        # A Redis that does not answer fails fast instead of hanging a request (or /readyz).
+        pool = ConnectionPool.from_url(redis_url, socket_connect_timeout=5)
+        return RedisHuey(NAME, connection_pool=pool)
     path = Path(os.environ.get("HUEY_SQLITE_PATH") or INSTANCE / "huey.sqlite")
     path.parent.mkdir(parents=True, exist_ok=True)
     return SqliteHuey(NAME, filename=str(path))

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Akademia needs when run as root; otherwise says what is missing.
 #   system_deps.sh run   what the app needs (PDF rendering: Pango, HarfBuzz subsetting, fonts)
-#   system_deps.sh test  that, plus Chromium, PostgreSQL, npm (axe-core) and PDF checkers
+#   system_deps.sh test  that, plus Chromium, PostgreSQL, Redis, npm (axe-core) and PDF checkers
 set -euo pipefail
 mode=${1:-run}
 need=()
@@ -12,6 +12,7 @@ done
 if [ "$mode" = "test" ]; then
   command -v chromium >/dev/null || need+=(chromium)
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+  [ -x /usr/bin/redis-server ] || need+=(redis-server)
   command -v npm >/dev/null || need+=(npm)
   command -v qpdf >/dev/null || need+=(qpdf)
   command -v pdftotext >/dev/null || need+=(poppler-utils)

@@ -2,11 +2,12 @@ from flask import Blueprint, redirect, render_template, request, session
 from flask_login import current_user
 
 from app.auth.routes import safe_next
-from app.extensions import db
+from app.extensions import db, limiter
 from app.i18n import LOCALES
+from app.logs import quiet
 from app.security import public
 
-from . import dashboard
+from . import dashboard, health
 from .nav import nav_items
 
 bp = Blueprint("main", __name__)
@@ -37,10 +38,26 @@ def set_language():
     return redirect(safe_next(request.form.get("next")))
 
 
+# The load balancer's probes: no session, no rate limit, never cached.
 @bp.route("/healthz")
+@limiter.exempt
+@quiet
 @public
 def healthz():
-    return {"status": "ok"}
+    """The process answers; says nothing about the database (see /readyz)."""
+    return {"status": "ok"}, 200, {"Cache-Control": "no-store"}
+
+
+@bp.route("/readyz")
+@limiter.exempt
+@quiet
+@public
+def readyz():
+    """200 when the database and the task queue's storage answer; else 503 naming what failed."""
+    checks = health.readiness()
+    failed = [name for name, outcome in checks.items() if outcome != "ok"]
+    body = {"status": "unavailable" if failed else "ok", "checks": checks, "failed": failed}
+    return body, 503 if failed else 200, {"Cache-Control": "no-store"}
 
 
 @bp.route("/about")
