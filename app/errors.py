@@ -44,7 +44,7 @@ def _wants_json() -> bool:
 
 
 def _page(code: int, title: str, message: str, headers: dict | None = None):
-    if _wants_json():
+    if _wants_json() or (code == 503 and request.is_json):  # a script sent JSON: it reads JSON
         return jsonify(error=title, message=message), code, headers or {}
     page = render_template("errors/error.html", code=code, title=title, message=message)
     return page, code, headers or {}

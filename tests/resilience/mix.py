@@ -423,32 +423,24 @@ class Browser:
         self.timeout = timeout
         self.cookies: dict[str, str] = {}
         self.csrf = ""
-        self.connection = self._connect()
-
-    def _connect(self):
-        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.timeout)
 
     def request(self, method: str, path: str, body: bytes | None = None, headers=None):
         headers = dict(headers or {})
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        # A fresh connection per request, as gunicorn's sync workers close it after each
+        # answer; a failed request is never sent again behind the caller's back.
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.timeout)
         try:
-            self.connection.request(method, path, body=body, headers=headers)
-            response = self.connection.getresponse()
-        except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
-            # gunicorn's sync workers close the connection after each answer: reconnect
-            # (a request is sent once on a fresh connection, so nothing is sent twice).
-            self.connection.close()
-            self.connection = self._connect()
-            self.connection.request(method, path, body=body, headers=headers)
-            response = self.connection.getresponse()
-        data = response.read()
+            connection.request(method, path, body=body, headers=headers)
+            response = connection.getresponse()
+            data = response.read()
+        finally:
+            connection.close()
         for header, value in response.getheaders():
             if header.lower() == "set-cookie":
                 name, _, rest = value.partition("=")
                 self.cookies[name.strip()] = rest.split(";", 1)[0]
-        self.connection.close()  # sync workers answer one request per connection
-        self.connection = self._connect()
         return response, data
 
     def get(self, path: str, headers=None):
