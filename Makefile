@@ -46,9 +46,11 @@ translations: setup
 lint: setup
 	$(BIN)/ruff check app tests
 
-# 1,000 attendance marks over HTTP from 8 clients, gunicorn with 4 workers on SQLite (bench/README.md).
+# 1,000 attendance marks over HTTP from 8 clients, gunicorn with 4 workers on SQLite; then the
+# mixed load (marks, quiz answers, PDFs, pages) on SQLite and PostgreSQL (bench/README.md).
 bench: setup
 	$(BIN)/python bench/attendance_http.py
+	$(BIN)/python bench/load.py
 	$(BIN)/python bench/reports.py
 
 migrate: setup

@@ -57,6 +57,12 @@ def build_config(instance_path: str) -> dict:
         # hide_parameters: an error's message must not carry the values (e-mails, names)
         # of the statement that failed into the log.
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
+        # How long a request waits for a lock held by someone else before the user is asked
+        # to try again (HTTP 503): SQLite's busy timeout, PostgreSQL's lock_timeout. An
+        # optional PostgreSQL statement_timeout (0: none) bounds any single statement.
+        "SQLITE_BUSY_TIMEOUT_MS": int(os.environ.get("SQLITE_BUSY_TIMEOUT_MS", "10000")),
+        "DATABASE_LOCK_TIMEOUT_MS": int(os.environ.get("DATABASE_LOCK_TIMEOUT_MS", "10000")),
+        "DATABASE_STATEMENT_TIMEOUT_MS": int(os.environ.get("DATABASE_STATEMENT_TIMEOUT_MS", "0")),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": production or _bool("SESSION_COOKIE_SECURE"),

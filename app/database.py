@@ -1,7 +1,7 @@
 """Engine settings per database, and the models import list for Alembic."""
 
 import sqlalchemy as sa
-from flask import Flask, has_request_context, request
+from flask import Flask, g, has_request_context, request
 
 from .extensions import db
 
@@ -13,6 +13,8 @@ def configure_engine_events(app: Flask) -> None:
         engine = db.engine
         if engine.dialect.name == "sqlite":
             _configure_sqlite(app, engine)
+        elif engine.dialect.name == "postgresql":
+            _configure_postgresql(app, engine)
 
 
 def _configure_sqlite(app: Flask, engine: sa.Engine) -> None:
@@ -26,7 +28,8 @@ def _configure_sqlite(app: Flask, engine: sa.Engine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=10000")
+        # Read at each new connection, so a changed setting applies once the pool is renewed.
+        cursor.execute(f"PRAGMA busy_timeout={int(app.config['SQLITE_BUSY_TIMEOUT_MS'])}")
         cursor.close()
 
     # Outside requests (CLI commands) every transaction may write; tests that keep a session
@@ -36,13 +39,37 @@ def _configure_sqlite(app: Flask, engine: sa.Engine) -> None:
     @sa.event.listens_for(engine, "begin")
     def on_begin(connection):
         if has_request_context():
-            immediate = request.method in WRITE_METHODS
+            immediate = request.method in WRITE_METHODS and not g.get("_reads_only")
         else:
             immediate = immediate_outside_requests
         if immediate:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
         else:
             connection.exec_driver_sql("BEGIN")
+
+
+def reads_only_from_now() -> None:
+    """The rest of this request only reads (an error page after a failed write): on SQLite
+    its transactions then begin without the write lock, so they need not wait for it."""
+    g._reads_only = True
+
+
+def _configure_postgresql(app: Flask, engine: sa.Engine) -> None:
+    # Without lock_timeout a request stuck behind a long lock (a migration, a manual LOCK
+    # TABLE, a forgotten transaction) waits forever and ties up its worker; with it the
+    # request fails with LockNotAvailable and the user is asked to try again (app.errors).
+    @sa.event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection, _record):
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT set_config('lock_timeout', %s, false),"
+                " set_config('statement_timeout', %s, false)",
+                (
+                    f"{int(app.config['DATABASE_LOCK_TIMEOUT_MS'])}ms",
+                    f"{int(app.config['DATABASE_STATEMENT_TIMEOUT_MS'])}ms",
+                ),
+            )
+        dbapi_connection.commit()
 
 
 def import_models() -> None:

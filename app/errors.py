@@ -1,9 +1,21 @@
 """Domain errors raised by services, and the HTTP error pages."""
 
+import logging
+
+import sqlalchemy as sa
 from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
 
+from .database import reads_only_from_now
 from .extensions import db
+
+log = logging.getLogger(__name__)
+
+RETRY_AFTER_SECONDS = 5
+# PostgreSQL: lock_timeout, statement_timeout, deadlock, serialization failure.
+BUSY_SQLSTATES = {"55P03", "57014", "40P01", "40001"}
+# SQLite: SQLITE_BUSY and SQLITE_LOCKED (primary codes; extended codes carry them in the low byte).
+BUSY_SQLITE_CODES = {5, 6}
 
 
 class DomainError(Exception):
@@ -31,10 +43,21 @@ def _wants_json() -> bool:
     )
 
 
-def _page(code: int, title: str, message: str):
-    if _wants_json():
-        return jsonify(error=title, message=message), code
-    return render_template("errors/error.html", code=code, title=title, message=message), code
+def _page(code: int, title: str, message: str, headers: dict | None = None):
+    if _wants_json() or (code == 503 and request.is_json):  # a script sent JSON: it reads JSON
+        return jsonify(error=title, message=message), code, headers or {}
+    page = render_template("errors/error.html", code=code, title=title, message=message)
+    return page, code, headers or {}
+
+
+def is_busy(error: sa.exc.OperationalError) -> bool:
+    """A lock or timeout that another try will likely get past, as opposed to a broken
+    database (unreachable server, missing table, full disk)."""
+    original = error.orig
+    if getattr(original, "sqlstate", None) in BUSY_SQLSTATES:
+        return True
+    code = getattr(original, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in BUSY_SQLITE_CODES
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -63,6 +86,24 @@ def register_error_handlers(app: Flask) -> None:
         return _page(
             429, _("Too many attempts"), _("Please wait a few minutes before trying again.")
         )
+
+    @app.errorhandler(sa.exc.OperationalError)
+    def database_busy(error):
+        # The whole transaction is undone, so what the user sent can simply be sent again.
+        db.session.rollback()
+        if not is_busy(error):
+            raise error  # handled as any other failure: logged, then the 500 page
+        log.warning("database busy on %s %s: %s", request.method, request.path, error.orig)
+        reads_only_from_now()
+        title = _("Please try again")
+        message = _("The server is busy and nothing was saved. Please try again in a moment.")
+        headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+        try:
+            return _page(503, title, message, headers)
+        except sa.exc.OperationalError:
+            # The page itself could not read what it shows (who is signed in): say it plainly.
+            db.session.rollback()
+            return f"{title}. {message}", 503, {**headers, "Content-Type": "text/plain"}
 
     @app.errorhandler(500)
     def server_error(error):

@@ -1,4 +1,5 @@
-"""The reference for bench/attendance_http.py: a bare Flask endpoint inserting into a bare table.
+"""The references for the HTTP benchmarks: a bare Flask endpoint inserting into a bare table
+(bench/attendance_http.py) and a bare "hello" page (bench/load.py).
 
 No sign-in, no CSRF, no ORM, no permission checks: the floor that the real sync API is
 compared with. Same SQLite settings as Akademia (WAL, BEGIN IMMEDIATE, busy timeout).
@@ -59,6 +60,12 @@ def marks():
         results.append({"client_id": mark["client_id"], "ok": True, "duplicate": inserted is None})
     db.execute("COMMIT")
     return jsonify(results=results)
+
+
+@app.get("/hello")
+def hello():
+    # bench/load.py's reference: a page with no database, no session, no template.
+    return "Hello"
 
 
 @app.get("/ready")
