@@ -6,6 +6,7 @@ import glob
 import os
 import re
 import shutil
+import signal
 import subprocess  # noqa: S404 - runs the PostgreSQL client tools with argument lists
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,6 +80,8 @@ def _run(args: list[str], env: dict, what: str) -> None:
         result = subprocess.run(args, env=env, capture_output=True, text=True)  # noqa: S603
     except OSError as error:
         raise BackupError(f"{what} could not run: {error}.") from None
+    if result.returncode < 0:
+        raise BackupError(f"{what} was stopped by {signal.Signals(-result.returncode).name}.")
     if result.returncode != 0:
         detail = (result.stderr or result.stdout).strip().splitlines()[-5:]
         raise BackupError(f"{what} failed: {' '.join(detail) or result.returncode}")

@@ -107,14 +107,25 @@ def create_backup(output: Path | None = None, *, now: datetime | None = None) ->
     try:
         return _write_backup(kind, target, work, now)
     except BackupError as error:
-        raise BackupError(f"{error.message} No backup was written.") from None
+        raise BackupError(
+            f"{error.message}{_space(target.parent)} No backup was written."
+        ) from None
     except OSError as error:
         raise BackupError(
-            f"Writing the backup failed: {error.strerror or error}"
-            f"{f' ({error.filename})' if error.filename else ''}. No backup was written."
+            f"Writing the backup into {target.parent} failed: {error.strerror or error}."
+            f"{_space(target.parent)} No backup was written."
         ) from None
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _space(folder: Path) -> str:
+    """How much room the folder has left, said after a failure (a full disk is the usual one)."""
+    try:
+        free = shutil.disk_usage(folder).free
+    except OSError:
+        return ""
+    return f" ({free / 1024**2:,.0f} MB free in {folder})"
 
 
 def _write_backup(kind: str, target: Path, work: Path, now: datetime) -> BackupReport:
