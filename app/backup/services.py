@@ -210,12 +210,6 @@ def _revision_notes(revision: str | None) -> list[str]:
     return []
 
 
-def verify_backup(archive: Path) -> dict:
-    """The manifest of an archive whose every file matches it (unpacked to a scratch folder)."""
-    with tempfile.TemporaryDirectory(prefix=".verify-", dir=current_app.instance_path) as scratch:
-        return _verified(archive, Path(scratch))[0]
-
-
 def _verified(archive: Path, work: Path):
     try:
         return extract_verified(archive, work)
