@@ -98,3 +98,8 @@ def register_cli(app: Flask) -> None:
     from .certificates.commands import register as register_certificates
 
     register_certificates(app)
+
+    # Backups: `flask backup`, `flask restore` (app/backup/commands.py)
+    from .backup.commands import register as register_backup
+
+    register_backup(app)
