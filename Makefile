@@ -46,11 +46,12 @@ translations: setup
 lint: setup
 	$(BIN)/ruff check app tests
 
-# 1,000 attendance marks over HTTP from 8 clients, gunicorn with 4 workers on SQLite; then the
-# mixed load (marks, quiz answers, PDFs, pages) on SQLite and PostgreSQL (bench/README.md).
+# Every benchmark, each next to its reference (bench/README.md): attendance marks over HTTP,
+# the mixed load on SQLite and PostgreSQL, certificate PDFs, and the donor report at scale.
 bench: setup
 	$(BIN)/python bench/attendance_http.py
 	$(BIN)/python bench/load.py
+	$(BIN)/python bench/certificates.py
 	$(BIN)/python bench/reports.py
 
 migrate: setup
