@@ -93,7 +93,9 @@ def register_error_handlers(app: Flask) -> None:
         db.session.rollback()
         if not is_busy(error):
             raise error  # handled as any other failure: logged, then the 500 page
-        log.warning("database busy on %s %s: %s", request.method, request.path, error.orig)
+        # The URL rule, not the path: paths can carry tokens and certificate codes.
+        rule = request.url_rule.rule if request.url_rule else "?"
+        log.warning("database busy on %s %s: %s", request.method, rule, error.orig)
         reads_only_from_now()
         title = _("Please try again")
         message = _("The server is busy and nothing was saved. Please try again in a moment.")
