@@ -465,3 +465,16 @@ def test_two_factor_posts_need_the_csrf_token(app, path):
     assert user.id  # the account is untouched by the refused posts
     db.session.expire_all()
     assert db.session.get(User, user.id).two_factor_enabled == (path != "/auth/two-factor/setup")
+
+
+def test_reset_command_is_the_way_back_in_for_the_last_administrator(runner):
+    admin = create_user(Role.ADMIN)
+    sessions.start_session(admin, ip_address=None, user_agent="x")
+    db.session.commit()
+    result = runner.invoke(args=["users", "reset-two-factor", admin.email.upper()])
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    assert not db.session.get(User, admin.id).two_factor_enabled
+    assert db.session.scalar(sa.select(sa.func.count(UserSession.id))) == 0
+    unknown = runner.invoke(args=["users", "reset-two-factor", "nobody@example.org"])
+    assert unknown.exit_code != 0 and "No account" in unknown.output
