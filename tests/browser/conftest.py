@@ -91,3 +91,4 @@ def pass_two_step(page, user) -> None:
     db.session.commit()
     page.locator("input[name=code]").fill(pyotp.TOTP(TOTP_SECRET).now())
     page.locator("main form button[type=submit]").click()
+    page.wait_for_url(lambda url: "/auth/sign-in" not in url)
