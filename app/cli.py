@@ -94,6 +94,23 @@ def register_cli(app: Flask) -> None:
         db.session.commit()
         click.echo(f"{email} is an administrator")
 
+    @users.command("reset-two-factor")
+    @click.argument("email")
+    def reset_two_factor_command(email):
+        """Remove an account's second factor (lost phone, no administrator left to do it)."""
+        from .auth import two_factor
+        from .auth.services import find_user_by_email
+
+        user = find_user_by_email(email)
+        if user is None:
+            raise click.ClickException(f"No account has the e-mail {email}")
+        ended = two_factor.reset(user=user, by=None)
+        db.session.commit()
+        click.echo(
+            f"Two-step sign-in of {email} is reset ({ended} sessions ended); "
+            "it is set up again at the next sign-in."
+        )
+
     # Certificates: `flask certificates verify|issue|sweep|public-key` (app/certificates/commands.py)
     from .certificates.commands import register as register_certificates
 

@@ -86,6 +86,12 @@ def build_config(instance_path: str) -> dict:
         "RATELIMIT_HEADERS_ENABLED": True,
         "LOGIN_THROTTLE_FAILURES": int(os.environ.get("LOGIN_THROTTLE_FAILURES", "5")),
         "LOGIN_THROTTLE_MINUTES": int(os.environ.get("LOGIN_THROTTLE_MINUTES", "15")),
+        # Two-step sign-in: how long the password step waits for the code, the name shown in
+        # authenticator apps, and an optional key for the stored secrets (default: derived
+        # from SECRET_KEY; setting it later keeps the old secrets readable).
+        "TWO_FACTOR_PENDING_SECONDS": int(os.environ.get("TWO_FACTOR_PENDING_SECONDS", "300")),
+        "TOTP_ISSUER": os.environ.get("TOTP_ISSUER", "Akademia"),
+        "TOTP_ENCRYPTION_KEY": os.environ.get("TOTP_ENCRYPTION_KEY"),
         "MAIL_BACKEND": os.environ.get("MAIL_BACKEND", "smtp" if production else "file"),
         "MAIL_SENDER": os.environ.get("MAIL_SENDER", "Akademia <no-reply@akademia.local>"),
         "MAIL_SERVER": os.environ.get("MAIL_SERVER", "localhost"),

@@ -2,7 +2,7 @@
 
 from functools import wraps
 
-from flask import Flask, abort, session
+from flask import Flask, abort, redirect, request, session, url_for
 from flask_login import current_user
 
 from .auth.roles import Role
@@ -13,7 +13,24 @@ CSP = (
 )
 
 
+# What an account whose role requires two-step sign-in may open before setting it up.
+TWO_FACTOR_SETUP_ENDPOINTS = {"auth.two_factor_setup", "auth.logout", "static", "main.set_language"}
+
+
 def init_app(app: Flask) -> None:
+    @app.before_request
+    def require_two_factor_setup():
+        if request.endpoint in TWO_FACTOR_SETUP_ENDPOINTS:
+            return None
+        # Checked on every request, so a role given while signed in takes effect at once.
+        if (
+            current_user.is_authenticated
+            and current_user.two_factor_required
+            and not current_user.two_factor_enabled
+        ):
+            return redirect(url_for("auth.two_factor_setup"))
+        return None
+
     @app.after_request
     def set_security_headers(response):
         response.headers.setdefault("Content-Security-Policy", CSP)

@@ -7,14 +7,16 @@ import itertools
 import os
 from datetime import date, datetime, timedelta
 
+import pyotp
 import pytest
 import sqlalchemy as sa
 from flask import g
 
 from app import create_app
 from app.auth import passwords
+from app.auth import two_factor as two_factor_service
 from app.auth.models import User, UserRole
-from app.auth.roles import Role
+from app.auth.roles import TWO_FACTOR_ROLES, Role
 from app.courses.models import Course, CourseRun
 from app.database import import_models
 from app.extensions import db, limiter
@@ -24,6 +26,8 @@ from app.places.services import seed_places
 from app.programmes.models import Programme, ProgrammeMember
 
 PASSWORD = "violet-harbour-cactus-91"
+# The authenticator secret of fixture users whose role requires two-step sign-in.
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 # Reference data loaded once and kept between tests.
 KEEP_TABLES = {"region", "municipality"}
 _counter = itertools.count(1)
@@ -53,9 +57,11 @@ def app(tmp_path_factory):
     # Tests hold an app context open so they can call services directly; requests then share
     # its `g`, where Flask-Login caches the signed-in user. Forget it at each request so every
     # test client is judged by its own cookie.
-    @app.before_request
+    # It runs first, before the app's own hooks (the two-step set-up check reads current_user).
     def _forget_cached_user():
         g.pop("_login_user", None)
+
+    app.before_request_funcs.setdefault(None, []).insert(0, _forget_cached_user)
 
     with app.app_context():
         import_models()
@@ -123,8 +129,14 @@ def create_person(**values) -> Person:
 
 
 def create_user(
-    *roles: Role, programme: Programme | None = None, confirmed=True, **person_values
+    *roles: Role,
+    programme: Programme | None = None,
+    confirmed=True,
+    two_factor: bool | None = None,
+    **person_values,
 ) -> User:
+    """A user with PASSWORD; two_factor=None turns two-step sign-in on (with TOTP_SECRET)
+    exactly when one of the roles requires it."""
     person = create_person(**person_values)
     user = User(
         person=person,
@@ -133,6 +145,10 @@ def create_user(
     )
     for role in roles or (Role.LEARNER,):
         user.role_rows.append(UserRole(role=role))
+    if two_factor is None:
+        two_factor = bool(set(roles) & set(TWO_FACTOR_ROLES))
+    if two_factor:
+        enable_two_factor(user)
     db.session.add(user)
     db.session.flush()
     if programme is not None:
@@ -202,7 +218,22 @@ def create_run(
     return run
 
 
+def enable_two_factor(user: User, secret: str = TOTP_SECRET) -> None:
+    user.totp_secret = two_factor_service._encrypt(secret)
+    user.totp_enabled_at = datetime(2026, 1, 1)
+    user.totp_last_step = None
+
+
 def login(client, user: User, password: str = PASSWORD):
+    """Sign in through the form, passing the code step for users with two-step sign-in."""
     response = client.post("/auth/sign-in", data={"email": user.person.email, "password": password})
     assert response.status_code == 302, response.get_data(as_text=True)
+    if response.headers["Location"].endswith("/auth/sign-in/code"):
+        # Several clients may sign the same user in within one 30-second step, which the app
+        # rightly refuses as a reused code; the fixture forgets the last used step instead.
+        db.session.execute(sa.update(User).where(User.id == user.id).values(totp_last_step=None))
+        db.session.commit()
+        code = pyotp.TOTP(TOTP_SECRET).now()
+        response = client.post("/auth/sign-in/code", data={"code": code})
+        assert response.status_code == 302, response.get_data(as_text=True)
     return response

@@ -8,6 +8,7 @@ import re
 import pytest
 
 from app.activities.models import ActivityParticipant
+from app.auth.models import UserSession
 from app.auth.roles import Role
 from app.courses.models import CourseRunTrainer
 from app.enrollment.services import enrol
@@ -94,7 +95,13 @@ def world():
     db.session.info.pop("certificates_after_commit", None)
     db.session.commit()
     pipeline.complete_certificate(certificate.id)
+    from app.auth.sessions import start_session
+
+    start_session(users[Role.LEARNER], ip_address=None, user_agent="access test")
+    db.session.commit()
+    user_session = db.session.query(UserSession).one()
     values = {
+        "user_session_id": user_session.id,
         "certificate_id": certificate.id,
         "job_id": job.id,
         "code": certificate.code,
@@ -155,3 +162,26 @@ def test_matrix(app, world):
             ):
                 failures.append(f"{role} {method} {url}: {status}, expected 403")
     assert failures == []
+
+
+def test_two_factor_set_up_comes_before_every_view(app, world):
+    """A manager without two-step sign-in reaches only its set-up, sign-out and static files."""
+    from app.security import TWO_FACTOR_SETUP_ENDPOINTS
+
+    _users, values = world
+    manager = create_user(Role.MANAGER, two_factor=False)
+    client = app.test_client()
+    login(client, manager)
+    failures = []
+    for rule, _view in _views(app):
+        if rule.endpoint in TWO_FACTOR_SETUP_ENDPOINTS:
+            continue
+        method = "GET" if "GET" in rule.methods else "POST"
+        url = _url(rule, values)
+        response = client.open(url, method=method)
+        if response.status_code != 302 or not response.headers["Location"].endswith(
+            "/auth/two-factor/setup"
+        ):
+            failures.append(f"{method} {url}: {response.status_code}")
+    assert failures == []
+    assert client.get("/auth/two-factor/setup").status_code == 200

@@ -3,7 +3,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 
-from app.auth import emails
+from app.auth import emails, two_factor
 from app.auth.roles import Role
 from app.auth.services import make_password_token
 from app.auth.sessions import user_sessions
@@ -139,6 +139,39 @@ def end_sessions(user_id):
     ended = services.end_sessions(user=user)
     db.session.commit()
     flash(ngettext("%(num)d session was ended.", "%(num)d sessions were ended.", ended), "success")
+    return redirect(url_for("admin.user_detail", user_id=user.id))
+
+
+@bp.route("/users/<int:user_id>/sessions/<int:user_session_id>/end", methods=["POST"])
+@role_required(Role.ADMIN)
+def end_session(user_id, user_session_id):
+    user = queries.load_user(user_id) or abort(404)
+    try:
+        services.end_session(user=user, session_id=user_session_id)
+    except DomainError as error:
+        flash(error.message, "info")
+    else:
+        db.session.commit()
+        flash(_("The browser is signed out."), "success")
+    return redirect(url_for("admin.user_detail", user_id=user.id))
+
+
+@bp.route("/users/<int:user_id>/two-factor/reset", methods=["POST"])
+@role_required(Role.ADMIN)
+def reset_two_factor(user_id):
+    user = queries.load_user(user_id) or abort(404)
+    try:
+        ended = two_factor.reset(user=user, by=current_user)
+    except DomainError as error:
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(
+            _("Two-step sign-in of %(name)s is reset.", name=user.name)
+            + " "
+            + ngettext("%(num)d session was ended.", "%(num)d sessions were ended.", ended),
+            "success",
+        )
     return redirect(url_for("admin.user_detail", user_id=user.id))
 
 

@@ -7,7 +7,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
 
 from app.auth import passwords, sessions
-from app.auth.models import User, UserRole
+from app.auth.models import User, UserRole, UserSession
 from app.auth.roles import PROGRAMME_ROLES, Role
 from app.errors import Conflict, DomainError
 from app.extensions import db
@@ -113,6 +113,15 @@ def update_account(*, user: User, roles: set[Role], active: bool, by: User) -> A
 def end_sessions(*, user: User) -> int:
     """Sign the account out of every browser; returns how many sessions ended."""
     return sessions.end_other_sessions(user, keep_token=None)
+
+
+def end_session(*, user: User, session_id: int) -> None:
+    """Sign the account out of one browser; it is anonymous from its next request."""
+    ended = db.session.execute(
+        sa.delete(UserSession).where(UserSession.id == session_id, UserSession.user_id == user.id)
+    ).rowcount
+    if not ended:
+        raise DomainError(_("That browser was already signed out."))
 
 
 def invite_user(*, first_name: str, last_name: str, email: str, roles: set[Role]) -> User:

@@ -80,3 +80,46 @@ class ChangePasswordForm(FlaskForm):
 class LanguageForm(FlaskForm):
     locale = SelectField(_l("Language"), choices=list(LOCALE_NAMES.items()))
     submit = SubmitField(_l("Change language"))
+
+
+class CodeForm(FlaskForm):
+    code = StringField(
+        _l("Code"),
+        description=_l(
+            "The 6-digit code from your authenticator app, or one of your recovery codes."
+        ),
+        validators=[InputRequired(), Length(max=40)],
+        render_kw={"autocomplete": "one-time-code", "autocapitalize": "off", "spellcheck": "false"},
+    )
+    submit = SubmitField(_l("Continue"))
+
+
+class SetupForm(FlaskForm):
+    code = StringField(
+        _l("Code from the app"),
+        description=_l("Enter the 6-digit code the app shows now."),
+        validators=[InputRequired(), Length(max=40)],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"},
+    )
+    submit = SubmitField(_l("Turn on two-step sign-in"))
+
+
+class RegenerateCodesForm(FlaskForm):
+    code = StringField(
+        _l("Code from the app"),
+        description=_l("Your old recovery codes stop working."),
+        validators=[InputRequired(), Length(max=40)],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"},
+    )
+    submit = SubmitField(_l("Make new recovery codes"))
+
+
+class DisableTwoFactorForm(FlaskForm):
+    password = PasswordField(_l("Password"), validators=[InputRequired(), Length(max=1024)])
+    code = StringField(
+        _l("Code"),
+        description=_l("A code from the app or a recovery code."),
+        validators=[InputRequired(), Length(max=40)],
+        render_kw={"autocomplete": "one-time-code"},
+    )
+    submit = SubmitField(_l("Turn off two-step sign-in"))

@@ -5,7 +5,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask_login import UserMixin
 
-from app.auth.roles import Role
+from app.auth.roles import TWO_FACTOR_ROLES, Role
 from app.extensions import db, str_enum
 from app.people.models import Person
 from app.timeutil import utcnow
@@ -22,6 +22,12 @@ class User(UserMixin, db.Model):
     email_confirmed_at: so.Mapped[datetime | None] = so.mapped_column()
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
     last_login_at: so.Mapped[datetime | None] = so.mapped_column()
+    # Two-factor sign-in (app/auth/two_factor.py). The secret is encrypted; while
+    # totp_enabled_at is empty it is only a set-up in progress and not asked for.
+    totp_secret: so.Mapped[str | None] = so.mapped_column(sa.String(200))
+    totp_enabled_at: so.Mapped[datetime | None] = so.mapped_column()
+    # The last accepted 30-second step: a code is refused unless its step is later.
+    totp_last_step: so.Mapped[int | None] = so.mapped_column(sa.BigInteger)
 
     person: so.Mapped[Person] = so.relationship(lazy="joined", innerjoin=True)
     role_rows: so.Mapped[list["UserRole"]] = so.relationship(
@@ -57,6 +63,14 @@ class User(UserMixin, db.Model):
     @property
     def is_admin(self) -> bool:
         return Role.ADMIN in self.roles
+
+    @property
+    def two_factor_enabled(self) -> bool:
+        return self.totp_enabled_at is not None
+
+    @property
+    def two_factor_required(self) -> bool:
+        return self.has_role(*TWO_FACTOR_ROLES)
 
 
 class UserRole(db.Model):
@@ -96,3 +110,15 @@ class LoginFailure(db.Model):
     email_key: so.Mapped[str] = so.mapped_column(sa.String(254), index=True)
     ip_address: so.Mapped[str | None] = so.mapped_column(sa.String(45))
     at: so.Mapped[datetime] = so.mapped_column(default=utcnow, index=True)
+
+
+class RecoveryCode(db.Model):
+    """A single-use code that stands in for the authenticator app; only its hash is kept."""
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    user_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("user.id", ondelete="CASCADE"), index=True
+    )
+    code_hash: so.Mapped[str] = so.mapped_column(sa.String(64))
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    used_at: so.Mapped[datetime | None] = so.mapped_column()

@@ -25,3 +25,6 @@ ROLE_LABELS = {
 
 # Roles that are scoped to programmes through ProgrammeMember rows.
 PROGRAMME_ROLES = (Role.MANAGER, Role.TRAINER)
+
+# Roles whose holders must sign in with a second factor (app/auth/two_factor.py).
+TWO_FACTOR_ROLES = (Role.ADMIN, Role.MANAGER)

@@ -1,16 +1,39 @@
+import time
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_user, logout_user
 
 from app.errors import DomainError, show_error
 from app.extensions import db, limiter
 from app.i18n import current_locale
 from app.security import login_required, public
+from app.timeutil import utcnow
 
-from . import emails, services, sessions
-from .forms import ChangePasswordForm, ForgotPasswordForm, ResetPasswordForm, SignInForm, SignUpForm
+from . import emails, services, sessions, two_factor
+from .forms import (
+    ChangePasswordForm,
+    CodeForm,
+    DisableTwoFactorForm,
+    ForgotPasswordForm,
+    RegenerateCodesForm,
+    ResetPasswordForm,
+    SetupForm,
+    SignInForm,
+    SignUpForm,
+)
+from .models import User
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -55,9 +78,76 @@ def login():
             db.session.commit()  # keep the recorded failure
             flash(error.message, "error")
         else:
+            target = safe_next(request.args.get("next"))
+            if user.two_factor_enabled:
+                db.session.commit()  # a rehashed password
+                _hold_password_step(user, target)
+                return redirect(url_for("auth.sign_in_code"))
             _sign_in(user)
-            return redirect(safe_next(request.args.get("next")))
+            if user.two_factor_required:
+                return redirect(url_for("auth.two_factor_setup"))
+            return redirect(target)
     return render_template("auth/login.html", form=form)
+
+
+# The password step of a two-step sign-in is held in the signed session cookie, not as a
+# UserSession: nothing is reachable with it but the code form, and only for a few minutes.
+PENDING_KEY = "pending_sign_in"
+
+
+def _hold_password_step(user: User, target: str) -> None:
+    session.clear()
+    session[PENDING_KEY] = {"user": user.id, "at": int(time.time()), "next": target}
+
+
+def _pending_user() -> tuple[User, str] | None:
+    pending = session.get(PENDING_KEY)
+    if not isinstance(pending, dict):
+        return None
+    max_age = current_app.config["TWO_FACTOR_PENDING_SECONDS"]
+    if time.time() - pending.get("at", 0) > max_age:
+        return None
+    user = db.session.get(User, pending.get("user"))
+    if user is None or not user.active or not user.two_factor_enabled:
+        return None
+    return user, pending.get("next") or url_for("main.home")
+
+
+@bp.route("/sign-in/code", methods=["GET", "POST"])
+@limiter.limit(ADDRESS_LIMIT, methods=["POST"])
+@public
+def sign_in_code():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.home"))
+    pending = _pending_user()
+    if pending is None:
+        session.pop(PENDING_KEY, None)
+        flash(_("Your sign-in has expired. Please enter your password again."), "info")
+        return redirect(url_for("auth.login"))
+    user, target = pending
+    form = CodeForm()
+    if form.validate_on_submit():
+        try:
+            method = two_factor.complete_sign_in(
+                user=user, code=form.code.data, now=utcnow(), ip_address=request.remote_addr
+            )
+        except DomainError as error:
+            db.session.commit()  # keep the recorded failure
+            show_error(form, error, "code")
+        else:
+            _sign_in(user)
+            if method == "recovery":
+                left = two_factor.unused_recovery_codes(user)
+                flash(
+                    ngettext(
+                        "You used a recovery code; %(num)d is left. Make new ones if you lost your phone.",
+                        "You used a recovery code; %(num)d are left. Make new ones if you lost your phone.",
+                        left,
+                    ),
+                    "warning",
+                )
+            return redirect(target)
+    return render_template("auth/sign_in_code.html", form=form)
 
 
 @bp.route("/sign-out", methods=["POST"])
@@ -200,3 +290,94 @@ def end_other_sessions():
     db.session.commit()
     flash(_("%(n)d other sessions were signed out.", n=ended), "success")
     return redirect(url_for("auth.my_sessions"))
+
+
+@bp.route("/two-factor")
+@login_required
+def two_factor_settings():
+    return _settings_page(RegenerateCodesForm(prefix="regen"), DisableTwoFactorForm(prefix="off"))
+
+
+def _settings_page(regenerate_form, disable_form):
+    return render_template(
+        "auth/two_factor.html",
+        user=current_user,
+        recovery_left=two_factor.unused_recovery_codes(current_user),
+        regenerate_form=regenerate_form,
+        disable_form=disable_form,
+    )
+
+
+@bp.route("/two-factor/setup", methods=["GET", "POST"])
+@login_required
+def two_factor_setup():
+    if current_user.two_factor_enabled:
+        return redirect(url_for("auth.two_factor_settings"))
+    secret, new = two_factor.begin_setup(current_user)
+    if new:
+        db.session.commit()
+    form = SetupForm()
+    if form.validate_on_submit():
+        try:
+            codes = two_factor.confirm_setup(
+                user=current_user, code=form.code.data, now=utcnow(), ip_address=request.remote_addr
+            )
+        except DomainError as error:
+            db.session.commit()  # keep the recorded failure
+            show_error(form, error, "code")
+        else:
+            # Other browsers signed in with the password alone; they must pass the new step.
+            sessions.end_other_sessions(current_user, keep_token=current_user.session_token)
+            db.session.commit()
+            flash(_("Two-step sign-in is on."), "success")
+            return render_template("auth/recovery_codes.html", codes=codes)
+    uri = two_factor.provisioning_uri(current_user, secret)
+    return render_template(
+        "auth/two_factor_setup.html",
+        form=form,
+        qr=two_factor.qr_svg(uri),
+        secret=" ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
+        required=current_user.two_factor_required,
+    )
+
+
+@bp.route("/two-factor/recovery-codes", methods=["POST"])
+@login_required
+def regenerate_recovery_codes():
+    form = RegenerateCodesForm(prefix="regen")
+    if form.validate_on_submit():
+        try:
+            codes = two_factor.regenerate_recovery_codes(
+                user=current_user, code=form.code.data, now=utcnow(), ip_address=request.remote_addr
+            )
+        except DomainError as error:
+            db.session.commit()  # keep the recorded failure
+            show_error(form, error, "code")
+        else:
+            db.session.commit()
+            flash(_("New recovery codes are made; the old ones no longer work."), "success")
+            return render_template("auth/recovery_codes.html", codes=codes)
+    return _settings_page(form, DisableTwoFactorForm(prefix="off")), 400
+
+
+@bp.route("/two-factor/disable", methods=["POST"])
+@login_required
+def disable_two_factor():
+    form = DisableTwoFactorForm(prefix="off")
+    if form.validate_on_submit():
+        try:
+            two_factor.disable(
+                user=current_user,
+                password=form.password.data,
+                code=form.code.data,
+                now=utcnow(),
+                ip_address=request.remote_addr,
+            )
+        except DomainError as error:
+            db.session.commit()  # keep the recorded failure
+            show_error(form, error, "code")
+        else:
+            db.session.commit()
+            flash(_("Two-step sign-in is off."), "success")
+            return redirect(url_for("auth.two_factor_settings"))
+    return _settings_page(RegenerateCodesForm(prefix="regen"), form), 400

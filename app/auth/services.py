@@ -73,14 +73,13 @@ def register_learner(
     return Registration("created", person, user)
 
 
-def authenticate(*, email: str, password: str, ip_address: str | None) -> User:
-    """Return the user for these credentials, or raise; failures count against the account."""
-    key = normalize_email(email) or ""
+def check_throttle(email_key: str) -> None:
+    """Raise Throttled while the account has too many recent failed sign-in steps."""
     config = current_app.config
     window_start = utcnow() - timedelta(minutes=config["LOGIN_THROTTLE_MINUTES"])
     recent_failures = db.session.scalar(
         sa.select(sa.func.count(LoginFailure.id)).where(
-            LoginFailure.email_key == key, LoginFailure.at >= window_start
+            LoginFailure.email_key == email_key, LoginFailure.at >= window_start
         )
     )
     if recent_failures >= config["LOGIN_THROTTLE_FAILURES"]:
@@ -90,11 +89,32 @@ def authenticate(*, email: str, password: str, ip_address: str | None) -> User:
                 n=config["LOGIN_THROTTLE_MINUTES"],
             )
         )
+
+
+def record_failure(email_key: str, ip_address: str | None) -> None:
+    db.session.add(LoginFailure(email_key=email_key[:254], ip_address=ip_address))
+
+
+def record_sign_in(user: User) -> None:
+    """The sign-in is complete: forget the account's failures and note the time."""
+    key = normalize_email(user.email) or ""
+    db.session.execute(sa.delete(LoginFailure).where(LoginFailure.email_key == key))
+    user.last_login_at = utcnow()
+
+
+def authenticate(*, email: str, password: str, ip_address: str | None) -> User:
+    """Return the user for these credentials, or raise; failures count against the account.
+
+    For an account with two-step sign-in this is only the first step: its failures stay
+    counted until the code is right too, so a known password cannot reset the code guesses.
+    """
+    key = normalize_email(email) or ""
+    check_throttle(key)
     user = find_user_by_email(key)
     if not passwords.verify_password(user.password_hash if user else None, password) or (
         user is not None and not user.active
     ):
-        db.session.add(LoginFailure(email_key=key[:254], ip_address=ip_address))
+        record_failure(key, ip_address)
         raise SignInFailed()
     if user.email_confirmed_at is None:
         raise EmailNotConfirmed(
@@ -102,8 +122,8 @@ def authenticate(*, email: str, password: str, ip_address: str | None) -> User:
         )
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = passwords.hash_password(password)
-    db.session.execute(sa.delete(LoginFailure).where(LoginFailure.email_key == key))
-    user.last_login_at = utcnow()
+    if not user.two_factor_enabled:
+        record_sign_in(user)
     return user
 
 

@@ -72,3 +72,23 @@ def run_axe(page) -> list[dict]:
         for v in result["violations"]
         if v["impact"] in ("serious", "critical")
     ]
+
+
+def pass_two_step(page, user) -> None:
+    """After the password step, enter the fixture user's code when the account has 2FA on."""
+    import pyotp
+    import sqlalchemy as sa
+
+    from app.auth.models import User
+    from app.extensions import db
+    from tests.conftest import TOTP_SECRET
+
+    if not user.two_factor_enabled:
+        return
+    page.wait_for_url("**/auth/sign-in/code")
+    # As in tests.conftest.login: one user may sign in more than once within 30 seconds.
+    db.session.execute(sa.update(User).where(User.id == user.id).values(totp_last_step=None))
+    db.session.commit()
+    page.locator("input[name=code]").fill(pyotp.TOTP(TOTP_SECRET).now())
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url(lambda url: "/auth/sign-in" not in url)

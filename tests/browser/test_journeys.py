@@ -6,6 +6,7 @@ from flask_babel import force_locale, gettext
 from app.auth.roles import Role
 from app.enrollment.services import enrol
 from app.extensions import db
+from tests.browser.conftest import pass_two_step
 from tests.conftest import PASSWORD, create_course, create_person, create_run, create_user
 
 pytestmark = pytest.mark.browser
@@ -16,6 +17,7 @@ def sign_in(page, base, user, password=PASSWORD):
     page.get_by_label(re.compile("E-mail|Email|E-pošta", re.I)).fill(user.person.email)
     page.locator("input[type=password]").fill(password)
     page.locator("form button[type=submit]").last.click()
+    pass_two_step(page, user)
 
 
 def test_sign_up_confirm_and_sign_in(page, live_server, app):

@@ -12,7 +12,7 @@ from app.auth.roles import Role
 from app.extensions import db
 from app.timeutil import utcnow
 from tests.attendance.test_routes import teaching_world
-from tests.browser.conftest import run_axe
+from tests.browser.conftest import pass_two_step, run_axe
 from tests.conftest import PASSWORD, create_person, create_user
 
 pytestmark = pytest.mark.browser
@@ -23,6 +23,7 @@ def sign_in(page, base, user):
     page.locator("input[type=email]").fill(user.person.email)
     page.locator("input[type=password]").fill(PASSWORD)
     page.locator("main form button[type=submit]").click()
+    pass_two_step(page, user)
     page.wait_for_url(re.compile(r"^(?!.*sign-in)"))
 
 

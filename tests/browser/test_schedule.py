@@ -8,7 +8,7 @@ from app.courses.models import CourseRunTrainer
 from app.extensions import db
 from tests.activities.helpers import create_activity
 from tests.attendance.helpers import add_session
-from tests.browser.conftest import run_axe
+from tests.browser.conftest import pass_two_step, run_axe
 from tests.conftest import PASSWORD, create_course, create_person, create_run, create_user
 
 pytestmark = pytest.mark.browser
@@ -19,6 +19,7 @@ def sign_in(page, base, user):
     page.locator("input[type=email]").fill(user.person.email)
     page.locator("input[type=password]").fill(PASSWORD)
     page.locator("main form button[type=submit]").click()
+    pass_two_step(page, user)
     page.wait_for_url(re.compile(r"/$"))
 
 
