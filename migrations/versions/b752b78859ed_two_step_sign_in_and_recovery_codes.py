@@ -1,7 +1,7 @@
 """two-step sign-in (TOTP secret, last used step) and recovery codes
 
 Revision ID: b752b78859ed
-Revises: 8aa82b971d87
+Revises: e2f461e3ea3e
 Create Date: 2026-11-22 12:32:04.034005
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "b752b78859ed"
-down_revision = "8aa82b971d87"
+down_revision = "e2f461e3ea3e"
 branch_labels = None
 depends_on = None
 
