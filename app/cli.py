@@ -98,3 +98,8 @@ def register_cli(app: Flask) -> None:
     from .certificates.commands import register as register_certificates
 
     register_certificates(app)
+
+    # Personal data: `flask privacy retention [--dry-run]` (app/privacy/commands.py)
+    from .privacy.commands import register as register_privacy
+
+    register_privacy(app)

@@ -18,6 +18,13 @@ def _bool(name: str, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _months(name: str, default: int) -> int:
+    value = os.environ.get(name, str(default)).strip()
+    if not value.isdigit() or int(value) < 1:
+        raise ConfigError(f"{name} must be a whole number of months (at least 1), not {value!r}.")
+    return int(value)
+
+
 def build_config(instance_path: str) -> dict:
     """Read settings from the environment, falling back to safe development defaults."""
     env = os.environ.get("AKADEMIA_ENV", "development")
@@ -88,6 +95,10 @@ def build_config(instance_path: str) -> dict:
         # REDIS_URL or HUEY_SQLITE_PATH (default <instance>/huey.sqlite), see app/queue.py.
         "HUEY_IMMEDIATE": _bool("HUEY_IMMEDIATE"),
         # --- end of certificates settings -------------------------------------------------
+        # Participants of programmes that ended this many months ago are anonymised by the
+        # daily retention task (`flask privacy retention --dry-run` shows who is due).
+        # People in a newer programme, and staff accounts, keep their data.
+        "RETENTION_MONTHS_AFTER_PROGRAMME": _months("RETENTION_MONTHS_AFTER_PROGRAMME", 60),
     }
     if production:
         check_production(config)
