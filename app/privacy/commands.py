@@ -13,7 +13,9 @@ def register(app: Flask) -> None:
 
     @privacy.command("retention")
     @click.option("--dry-run", is_flag=True, help="List who is due without changing anything.")
-    @click.option("--months", type=int, default=None, help="Override RETENTION_MONTHS_AFTER_PROGRAMME.")
+    @click.option(
+        "--months", type=int, default=None, help="Override RETENTION_MONTHS_AFTER_PROGRAMME."
+    )
     def retention_command(dry_run, months):
         """Anonymise participants whose programmes all ended longer ago than the retention period."""
         from .retention import run_retention

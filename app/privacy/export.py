@@ -113,7 +113,9 @@ def pdf_context(data: PersonalData, name: str) -> dict:
             {
                 "title": section.title,
                 "headings": [label for _key, label in section.fields],
-                "rows": [[_cell(row[key]) for key, _label in section.fields] for row in section.rows],
+                "rows": [
+                    [_cell(row[key]) for key, _label in section.fields] for row in section.rows
+                ],
             }
             for section in data.sections
         ],

@@ -30,9 +30,13 @@ class RetentionResult:
     failed: list[int] = field(default_factory=list)
 
 
-def run_retention(*, today: date, months: int | None = None, dry_run: bool = False) -> RetentionResult:
+def run_retention(
+    *, today: date, months: int | None = None, dry_run: bool = False
+) -> RetentionResult:
     """Anonymise (or, dry run, list) the people past the retention period."""
-    months = months if months is not None else current_app.config["RETENTION_MONTHS_AFTER_PROGRAMME"]
+    months = (
+        months if months is not None else current_app.config["RETENTION_MONTHS_AFTER_PROGRAMME"]
+    )
     cutoff = services.retention_cutoff(today, months)
     due = list(db.session.scalars(services.retention_due(today, months)))
     result = RetentionResult(cutoff=cutoff, months=months, person_ids=due, dry_run=dry_run)

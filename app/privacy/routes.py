@@ -76,9 +76,7 @@ def erase(person_id):
         else:
             db.session.commit()
             services.delete_files(erasure.files)
-            flash(
-                _("The personal data of person #%(id)s is erased.", id=person_id), "success"
-            )
+            flash(_("The personal data of person #%(id)s is erased.", id=person_id), "success")
             return redirect(url_for("people.detail", person_id=person_id))
     summary = export.summary(export.collect(person, utcnow()))
     return render_template("privacy/erase.html", form=form, person=person, summary=summary)

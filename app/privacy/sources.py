@@ -255,7 +255,11 @@ SOURCES: tuple[Source, ...] = (
         fields=(
             _f("activity", _l("Activity"), Activity.title),
             _f("starts_at", _l("Date"), Activity.starts_at),
-            _f("registered_in_advance", _l("Registered in advance"), ActivityParticipant.registered_in_advance),
+            _f(
+                "registered_in_advance",
+                _l("Registered in advance"),
+                ActivityParticipant.registered_in_advance,
+            ),
             _f("attended", _l("Attended"), ActivityParticipant.attended),
         ),
         joins=((Activity, Activity.id == ActivityParticipant.activity_id),),
@@ -417,9 +421,9 @@ ACTORS: tuple[Actor, ...] = (
 def actor_counts_query(user_id: int) -> sa.Select:
     """How many rows each actor column holds for the account: one query, whatever the count."""
     parts = [
-        sa.select(
-            sa.literal(index).label("index"), sa.func.count().label("n")
-        ).where(actor.column == user_id)
+        sa.select(sa.literal(index).label("index"), sa.func.count().label("n")).where(
+            actor.column == user_id
+        )
         for index, actor in enumerate(ACTORS)
     ]
     return sa.union_all(*parts)
@@ -430,4 +434,3 @@ def covered_columns() -> set[tuple[str, str]]:
     covered = {(s.subject.table.name, s.subject.name) for s in SOURCES}
     covered |= {(a.column.table.name, a.column.name) for a in ACTORS}
     return covered
-
