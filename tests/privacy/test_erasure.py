@@ -324,3 +324,49 @@ def test_only_administrators_erase(app, world):
     assert client.get(url).status_code == 403
     assert client.post(url, data={"reason": "x", "confirm": "y"}).status_code == 403
     assert db.session.get(Person, world.person.id).erased_at is None
+
+
+def test_staff_pages_of_an_erased_certificate_name_nobody(app):
+    from tests.certificates.helpers import finished_run, issue_all
+
+    world = finished_run(2, names=[(FIRST, LAST), ("Dragan", "Šćekić")])
+    issue_all(world.run)
+    person = world.people[0]
+    certificate = db.session.scalar(
+        sa.select(Certificate).where(Certificate.person_id == person.id)
+    )
+    assert storage.certificate_file(certificate.file_name).is_file()
+    admin = create_user(Role.ADMIN)
+    erasure = services.erase_person(person=person, by=admin, reason="request", now=NOW)
+    db.session.commit()
+    services.delete_files(erasure.files)
+    client = app.test_client()
+    login(client, world.manager)
+    for url in (f"/certificates/{certificate.id}", f"/runs/{world.run.id}/certificates"):
+        page = client.get(url)
+        assert page.status_code == 200, url
+        assert _traces(page.get_data(as_text=True)) == [], url
+    # Neither downloaded nor rendered again from the snapshot.
+    response = client.get(f"/certificates/{certificate.id}/download")
+    assert response.status_code == 302
+    assert not storage.certificate_file(certificate.file_name).exists()
+    # The automatic issuance does not give the erased person a new certificate.
+    assert issue_all(world.run) == 0
+
+
+def test_an_erased_trainer_leaves_the_learners_certificates(app):
+    from tests.certificates.helpers import finished_run, issue_all
+
+    world = finished_run(2)
+    issue_all(world.run)
+    trainer_name = world.trainer.name
+    certificates = db.session.scalars(sa.select(Certificate)).all()
+    assert all(c.snapshot["trainers"] == [trainer_name] for c in certificates)
+    admin = create_user(Role.ADMIN)
+    services.erase_person(person=world.trainer.person, by=admin, reason="left", now=NOW)
+    db.session.commit()
+    db.session.expire_all()
+    certificates = db.session.scalars(sa.select(Certificate)).all()
+    assert [c.snapshot["trainers"] for c in certificates] == [[], []]
+    assert all(c.status == CertificateStatus.VALID for c in certificates)
+    assert trainer_name not in _database_text()
