@@ -298,14 +298,23 @@ def _stored_files_naming(identifiers: list[str]) -> list[Path]:
     if identifiers and outbox.is_dir():
         needles = {normalize_name(i) for i in identifiers} | {i.casefold() for i in identifiers}
         for path in outbox.glob("*.eml"):
-            message = BytesParser(policy=policy.default).parsebytes(path.read_bytes())
-            text = f"{message['To']} {message['Subject']}"
-            body = message.get_body(("plain",))
-            if body is not None:
-                text += " " + body.get_content()
+            text = _mail_text(path.read_bytes())
             if any(n and (n in text.casefold() or n in normalize_name(text)) for n in needles):
                 files.append(path)
     return files
+
+
+def _mail_text(raw: bytes) -> str:
+    """Recipient, subject and body of a mail file, decoded; the raw text if it will not parse."""
+    try:
+        message = BytesParser(policy=policy.default).parsebytes(raw)
+        text = f"{message['To']} {message['Subject']}"
+        body = message.get_body(("plain",))
+        if body is not None:
+            text += " " + body.get_content()
+    except (LookupError, ValueError):  # unknown charset, broken header
+        return raw.decode("utf-8", "replace")
+    return text
 
 
 # --- Retention ------------------------------------------------------------------------------
