@@ -60,6 +60,7 @@ def _register_blueprints(app: Flask) -> None:
     from .observatory.routes import bp as observatory_bp
     from .people.routes import bp as people_bp
     from .places.routes import bp as places_bp
+    from .privacy.routes import bp as privacy_bp
     from .programmes.routes import bp as programmes_bp
     from .quizzes.routes import bp as quizzes_bp
     from .reports.report_routes import bp as reports_bp  # the logframe's routes share it
@@ -83,6 +84,7 @@ def _register_blueprints(app: Flask) -> None:
         certificates_bp,
         observatory_bp,
         reports_bp,
+        privacy_bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -120,3 +120,8 @@ def register_cli(app: Flask) -> None:
     from .backup.commands import register as register_backup
 
     register_backup(app)
+
+    # Personal data: `flask privacy retention [--dry-run]` (app/privacy/commands.py)
+    from .privacy.commands import register as register_privacy
+
+    register_privacy(app)

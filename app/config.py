@@ -31,6 +31,13 @@ def _int(name: str, default: int) -> int:
     return number
 
 
+def _months(name: str, default: int) -> int:
+    value = os.environ.get(name, str(default)).strip()
+    if not value.isdigit() or int(value) < 1:
+        raise ConfigError(f"{name} must be a whole number of months (at least 1), not {value!r}.")
+    return int(value)
+
+
 def build_config(instance_path: str) -> dict:
     """Read settings from the environment, falling back to safe development defaults."""
     env = os.environ.get("AKADEMIA_ENV", "development")
@@ -137,6 +144,10 @@ def build_config(instance_path: str) -> dict:
         # json (default in production) or text (default otherwise); see app/logs.py.
         "LOG_FORMAT": log_format,
         "LOG_LEVEL": log_level,
+        # Participants of programmes that ended this many months ago are anonymised by the
+        # daily retention task (`flask privacy retention --dry-run` shows who is due).
+        # People in a newer programme, and staff accounts, keep their data.
+        "RETENTION_MONTHS_AFTER_PROGRAMME": _months("RETENTION_MONTHS_AFTER_PROGRAMME", 60),
     }
     if production:
         check_production(config)

@@ -83,6 +83,7 @@ def import_models() -> None:
     from app.observatory import models as _observatory  # noqa: F401
     from app.people import models as _people  # noqa: F401
     from app.places import models as _places  # noqa: F401
+    from app.privacy import models as _privacy  # noqa: F401
     from app.programmes import models as _programmes  # noqa: F401
     from app.quizzes import models as _quizzes  # noqa: F401
     from app.reports import models as _reports  # noqa: F401

@@ -6,6 +6,7 @@ Areas with background work add their tasks module here.
 """
 
 from app.certificates import tasks as _certificates  # noqa: F401
+from app.privacy import tasks as _privacy  # noqa: F401
 from app.queue import huey
 
 __all__ = ["huey"]

@@ -185,3 +185,19 @@ def test_two_factor_set_up_comes_before_every_view(app, world):
             failures.append(f"{method} {url}: {response.status_code}")
     assert failures == []
     assert client.get("/auth/two-factor/setup").status_code == 200
+
+
+def test_personal_data_of_someone_else_is_for_administrators(app, world):
+    """Privacy routes: the matrix uses fmt=csv (a 404); here the real formats, per role."""
+    users, values = world
+    person_id = values["person_id"]
+    expected = {None: 302, Role.LEARNER: 403, Role.TRAINER: 403, Role.MANAGER: 403}
+    for role in ROLES:
+        client = app.test_client()
+        if role:
+            login(client, users[role])
+        for url in (f"/people/{person_id}/data.json", f"/people/{person_id}/erase"):
+            assert client.get(url).status_code == expected.get(role, 200), (role, url)
+        # Everyone signed in gets their own data, and only theirs: no id in the address.
+        own = client.get("/my-data/download.json")
+        assert own.status_code == (302 if role is None else 200), role

@@ -61,6 +61,9 @@ class CertificateStatus(enum.StrEnum):
     VALID = "valid"
     REVOKED = "revoked"
     SUPERSEDED = "superseded"  # replaced by a re-issued certificate
+    # Was valid (or pending) when its holder's data was erased: no name, no PDF, no longer
+    # valid; donor reports still count it as issued (app/reports/measures.py).
+    ERASED = "erased"
 
 
 STATUS_LABELS = {
@@ -68,6 +71,7 @@ STATUS_LABELS = {
     CertificateStatus.VALID: _l("Valid"),
     CertificateStatus.REVOKED: _l("Revoked"),
     CertificateStatus.SUPERSEDED: _l("Superseded"),
+    CertificateStatus.ERASED: _l("Erased"),
 }
 
 
@@ -140,6 +144,8 @@ class Certificate(db.Model):
     revoked_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user.id"))
     revoked_reason: so.Mapped[str | None] = so.mapped_column(sa.String(500))
     superseded_at: so.Mapped[datetime | None] = so.mapped_column()
+    # The holder's data was erased (app/privacy): no name, no PDF, verification says so.
+    erased_at: so.Mapped[datetime | None] = so.mapped_column()
     replaces_id: so.Mapped[int | None] = so.mapped_column(
         sa.ForeignKey("certificate.id"), index=True
     )

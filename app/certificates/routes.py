@@ -197,7 +197,12 @@ def detail(certificate_id):
 @login_required
 def download(certificate_id):
     certificate, manage = _load_visible(certificate_id)
-    if certificate.status == CertificateStatus.PENDING or not (manage or certificate.is_valid):
+    # An erased certificate has neither a PDF nor a name to print one again with.
+    if (
+        certificate.status == CertificateStatus.PENDING
+        or certificate.erased_at is not None
+        or not (manage or certificate.is_valid)
+    ):
         flash(
             _(
                 "This certificate cannot be downloaded: it is %(status)s.",

@@ -201,7 +201,10 @@ def claim_due_certificates(
     due = [s.person_id for s in evaluate(run, now, rule) if s.due]
     if not due:
         return []
-    people = db.session.scalars(sa.select(Person).where(Person.id.in_(due))).all()
+    # People whose data was erased get no new certificate: it would print no name.
+    people = db.session.scalars(
+        sa.select(Person).where(Person.id.in_(due), Person.erased_at.is_(None))
+    ).all()
     run_part = run_snapshot(run, rule.language)
     claimed = []
     for person in sorted(people, key=lambda p: (p.last_name, p.first_name, p.id)):

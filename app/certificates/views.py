@@ -35,6 +35,7 @@ class Verification:
     revoked_on: date | None = None
     reason: str | None = None
     superseded_on: date | None = None
+    erased_on: date | None = None  # the holder's data was erased: no name, no reason
 
     @property
     def valid(self) -> bool:
@@ -56,7 +57,7 @@ def verification(certificate: Certificate) -> Verification:
         status=certificate.status.value,
         status_label=certificate.status_label,
         number=certificate.number,
-        name=None if superseded else snap["name"],
+        name=None if superseded else snap.get("name"),
         course=course_title(certificate),
         hours=snap["course"]["hours"],
         starts_on=date.fromisoformat(snap["starts_on"]),
@@ -66,10 +67,11 @@ def verification(certificate: Certificate) -> Verification:
         issuer=snap["issuer"],
         programme=snap["programme"]["name"],
         revoked_on=certificate.revoked_at.date() if revoked and certificate.revoked_at else None,
-        reason=certificate.revoked_reason if revoked else None,
+        reason=certificate.revoked_reason if revoked and not certificate.erased_at else None,
         superseded_on=(
             certificate.superseded_at.date() if superseded and certificate.superseded_at else None
         ),
+        erased_on=certificate.erased_at.date() if certificate.erased_at else None,
     )
 
 

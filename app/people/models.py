@@ -129,6 +129,9 @@ class Person(db.Model):
     consent_public_name: so.Mapped[bool] = so.mapped_column(default=False)
     # Set for people created with minimum fields (walk-ins) so a manager completes them.
     needs_review: so.Mapped[bool] = so.mapped_column(default=False)
+    # Set when the person's data was erased (app/privacy): the row stays, anonymised, so
+    # the enrolments and marks that donor reports count keep their person.
+    erased_at: so.Mapped[datetime | None] = so.mapped_column()
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
     updated_at: so.Mapped[datetime] = so.mapped_column(default=utcnow, onupdate=utcnow)
 

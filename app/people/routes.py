@@ -108,6 +108,7 @@ def detail(person_id):
         person=person,
         facts=queries.person_facts(person),
         programmes=queries.programmes_of_person(person.id, managed_programme_ids(current_user)),
+        privacy_actions=current_user.is_admin,
     )
 
 

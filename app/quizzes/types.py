@@ -59,6 +59,9 @@ class QuestionType:
     name: ClassVar[str]
     label: ClassVar[str]
     template: ClassVar[str]
+    # Responses typed by the learner (not picked from the question's own texts): they may
+    # hold anything, so erasing a person's data blanks them (app/privacy/services.py).
+    free_text: ClassVar[bool] = False
 
     # -- authoring --------------------------------------------------------------------------
     def check(self, data: Mapping) -> list[str]:
@@ -279,6 +282,8 @@ class TrueFalse(QuestionType):
 
 
 class _TextType(QuestionType):
+    free_text = True
+
     def parse(self, values, name, data, layout):
         value = (_first(values, name) or "").strip()
         return value[:500] or None

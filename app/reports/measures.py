@@ -161,7 +161,8 @@ def _certificates(scope: Scope) -> sa.Select:
     programme_runs = sa.select(CourseRun.id).where(CourseRun.programme_id == scope.programme_id)
     return sa.select(Certificate.person_id.label("subject_id")).where(
         Certificate.run_id.in_(programme_runs),
-        Certificate.status == CertificateStatus.VALID,
+        # An erased certificate was issued all the same: its holder's data went, not the fact.
+        Certificate.status.in_((CertificateStatus.VALID, CertificateStatus.ERASED)),
         Certificate.issued_at >= scope.start,
         Certificate.issued_at < scope.end,
     )
