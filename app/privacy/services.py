@@ -28,7 +28,7 @@ from flask_babel import gettext as _
 
 from app.activities.models import Activity, ActivityParticipant
 from app.attendance.models import Attendance, AttendanceMark, Notification
-from app.auth.models import LoginFailure, User, UserRole, UserSession
+from app.auth.models import LoginFailure, RecoveryCode, User, UserRole, UserSession
 from app.auth.roles import Role
 from app.certificates import storage
 from app.certificates.models import (
@@ -185,6 +185,7 @@ def _clear_user(user: User, *, email_key: str | None) -> None:
             setattr(user, column.key, None if column.nullable else False)
     user.active = False
     db.session.execute(sa.delete(UserSession).where(UserSession.user_id == user.id))
+    db.session.execute(sa.delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     db.session.execute(sa.delete(UserRole).where(UserRole.user_id == user.id))
     db.session.execute(sa.delete(ProgrammeMember).where(ProgrammeMember.user_id == user.id))
     if email_key:

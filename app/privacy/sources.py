@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.activities.models import Activity, ActivityParticipant
 from app.attendance.models import Attendance, AttendanceMark, CourseSession, Notification
-from app.auth.models import LoginFailure, User, UserRole, UserSession
+from app.auth.models import LoginFailure, RecoveryCode, User, UserRole, UserSession
 from app.certificates.models import (
     Certificate,
     CertificateEvent,
@@ -145,6 +145,18 @@ SOURCES: tuple[Source, ...] = (
             _f("user_agent", _l("Browser"), UserSession.user_agent),
         ),
         order_by=(UserSession.created_at,),
+    ),
+    Source(
+        key="recovery_codes",
+        title=_l("Two-step sign-in recovery codes"),
+        subject=RecoveryCode.user_id,
+        by=USER,
+        # Only when each was made and used: the codes themselves are kept as hashes alone.
+        fields=(
+            _f("created_at", _l("Made"), RecoveryCode.created_at),
+            _f("used_at", _l("Used"), RecoveryCode.used_at),
+        ),
+        order_by=(RecoveryCode.created_at,),
     ),
     Source(
         key="failed_sign_ins",

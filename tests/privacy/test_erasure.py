@@ -10,7 +10,8 @@ import pytest
 import sqlalchemy as sa
 
 from app.attendance.models import Attendance, Notification
-from app.auth.models import LoginFailure, User, UserRole, UserSession
+from app.auth import two_factor
+from app.auth.models import LoginFailure, RecoveryCode, User, UserRole, UserSession
 from app.auth.roles import Role
 from app.certificates import numbering, storage
 from app.certificates.models import (
@@ -370,3 +371,20 @@ def test_an_erased_trainer_leaves_the_learners_certificates(app):
     assert [c.snapshot["trainers"] for c in certificates] == [[], []]
     assert all(c.status == CertificateStatus.VALID for c in certificates)
     assert trainer_name not in _database_text()
+
+
+def test_an_erased_manager_keeps_no_second_factor(app):
+    manager = create_user(Role.MANAGER)  # two-step sign-in on, as the role requires
+    codes = two_factor._replace_recovery_codes(manager, NOW)
+    db.session.commit()
+    assert codes and db.session.scalar(sa.select(sa.func.count(RecoveryCode.id)))
+    admin = create_user(Role.ADMIN)
+    services.erase_person(person=manager.person, by=admin, reason="left", now=NOW)
+    db.session.commit()
+    db.session.expire_all()
+    user = db.session.get(User, manager.id)
+    assert (user.totp_secret, user.totp_enabled_at, user.totp_last_step) == (None, None, None)
+    assert (
+        db.session.scalars(sa.select(RecoveryCode).where(RecoveryCode.user_id == manager.id)).all()
+        == []
+    )
