@@ -4,6 +4,7 @@ from flask_babel import lazy_gettext as _l
 
 ACTION_LABELS = {
     "attendance.mark": _l("Attendance marked"),
+    "activity.attendance": _l("Activity attendance changed"),
     "quiz.grade": _l("Quiz attempt graded"),
     "quiz.regrade": _l("Quiz attempt regraded"),
     "certificate.issue": _l("Certificate issued"),
@@ -21,6 +22,7 @@ FIELD_LABELS = {
     "status": _l("Status"),
     "channel": _l("How it was recorded"),
     "applied": _l("Applied"),
+    "attended": _l("Attended"),
     "state": _l("State"),
     "score": _l("Score"),
     "max_score": _l("Maximum score"),
@@ -51,6 +53,7 @@ FIELD_LABELS = {
 
 SUBJECT_LABELS = {
     "session": _l("Session"),
+    "activity": _l("Activity"),
     "attempt": _l("Quiz attempt"),
     "quiz": _l("Quiz"),
     "certificate": _l("Certificate"),

@@ -18,7 +18,7 @@ from app.quizzes.models import ATTEMPT_STATE_LABELS
 from .actions import ACTION_LABELS, FIELD_LABELS, SUBJECT_LABELS
 
 CHANNEL_LABELS = {
-    "roll_call": _l("Roll call"),
+    "roll_call": _l("Roll-call"),
     "qr": _l("QR check-in"),
     "offline_sync": _l("Offline sync"),
     "import": _l("Import"),

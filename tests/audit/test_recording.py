@@ -172,6 +172,32 @@ def test_the_audit_adds_no_statement_per_mark(app):
     assert (large - small) / 8 <= 9
 
 
+def test_ticking_who_came_to_an_activity_audits_each_change_in_one_statement(app):
+    from app.activities import services as activities
+    from app.activities.models import ActivityParticipant
+    from tests.activities.helpers import create_activity
+    from tests.conftest import create_person
+
+    programme = create_programme()
+    activity = create_activity(programme)
+    people = [create_person() for _ in range(4)]
+    rows = [ActivityParticipant(activity=activity, person=p, attended=False) for p in people]
+    db.session.add_all(rows)
+    rows[0].attended = True
+    db.session.commit()
+    with capture_statements() as statements:
+        activities.set_attendance(activity=activity, attended_ids={rows[1].id, rows[2].id})
+        db.session.commit()
+    assert len(statements.writing_audit()) == 1
+    changed = [(e.person_id, e.before, e.after) for e in events("activity.attendance")]
+    assert sorted(changed, key=lambda c: c[0]) == [
+        (people[0].id, {"attended": True}, {"attended": False}),
+        (people[1].id, {"attended": False}, {"attended": True}),
+        (people[2].id, {"attended": False}, {"attended": True}),
+    ]
+    assert {e.programme_id for e in events()} == {programme.id}
+
+
 # --- quizzes ----------------------------------------------------------------------------------
 
 
