@@ -201,3 +201,30 @@ def test_an_unknown_before_value_or_bad_date_loses_nothing(admin_client):
     assert response.status_code == 200
     text = response.get_data(as_text=True)
     assert "Attendance marked" in text and "Not a valid date value." in text
+
+
+def test_a_change_made_in_a_request_names_the_signed_in_user(admin_client):
+    client, admin = admin_client
+    response = client.post(
+        "/admin/users/new",
+        data={
+            "first_name": "Drita",
+            "last_name": "Berisha",
+            "email": "drita.berisha@example.org",
+            "roles": ["trainer"],
+        },
+    )
+    assert response.status_code == 302
+    (grant,) = events("role.grant")
+    assert grant.actor_id == admin.id and grant.after == {"role": "trainer"}
+
+
+def test_the_request_id_is_kept_when_the_request_has_one(app):
+    from flask import g
+
+    with app.test_request_context("/"):
+        g.request_id = "req-4f2a"
+        audit.record("attendance.mark", subject_type="session", subject_id=7)
+        db.session.commit()
+    (event,) = events()
+    assert event.request_id == "req-4f2a" and event.actor_id is None
