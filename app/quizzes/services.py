@@ -384,8 +384,7 @@ def _finish(attempt: Attempt, state: AttemptState, now: datetime) -> bool:
     if result.rowcount != 1:
         return False
     db.session.refresh(attempt, ["state", "finished_at"])
-    # A learner's own submission is theirs; an attempt closed at its deadline, the system's.
-    grade_attempt(attempt, actor=None if state == AttemptState.TIMED_OUT else audit.CURRENT)
+    grade_attempt(attempt)
     return True
 
 
@@ -404,7 +403,7 @@ def submit_attempt(
     return attempt
 
 
-def grade_attempt(attempt: Attempt, *, actor=audit.CURRENT) -> None:
+def grade_attempt(attempt: Attempt) -> None:
     """Score every slot and the attempt; the quiz's pass mark decides `passed`."""
     before = (
         None
@@ -426,7 +425,8 @@ def grade_attempt(attempt: Attempt, *, actor=audit.CURRENT) -> None:
         "quiz.grade",
         subject_type="attempt",
         subject_id=attempt.id,
-        actor=actor,
+        # A learner's own submission is theirs; an attempt closed at its deadline, the system's.
+        actor=None if attempt.state == AttemptState.TIMED_OUT else audit.CURRENT,
         person_id=attempt.person_id,
         run_id=attempt.quiz.run_id,
         before=before,
