@@ -223,7 +223,8 @@ def record_mark(
     client_id = (client_id or secrets.token_hex(16))[:64]
     if session.cancelled:
         raise DomainError(_("This session is cancelled."))
-    # One query checks the enrolment and reads the mark that stands, for the audit trail.
+    # One query checks the enrolment and reads the mark that stands, for the audit trail's
+    # "before" (two marks of one learner racing on PostgreSQL may both read the same one).
     enrolled = db.session.execute(
         sa.select(Enrollment.id, Attendance.status)
         .outerjoin(
