@@ -52,6 +52,7 @@ def _register_blueprints(app: Flask) -> None:
     from .attendance.paper_routes import bp as paper_bp
     from .attendance.routes import bp as attendance_bp
     from .attendance.schedule_routes import bp as schedule_bp
+    from .audit.routes import bp as audit_bp
     from .auth.routes import bp as auth_bp
     from .certificates.routes import bp as certificates_bp
     from .courses.routes import bp as courses_bp
@@ -70,6 +71,7 @@ def _register_blueprints(app: Flask) -> None:
         main_bp,
         auth_bp,
         admin_bp,
+        audit_bp,
         places_bp,
         people_bp,
         programmes_bp,

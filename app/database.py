@@ -76,6 +76,7 @@ def import_models() -> None:
     """Import every model module so metadata is complete (Alembic autogenerate, create_all)."""
     from app.activities import models as _activities  # noqa: F401
     from app.attendance import models as _attendance  # noqa: F401
+    from app.audit import models as _audit  # noqa: F401
     from app.auth import models as _auth  # noqa: F401
     from app.certificates import models as _certificates  # noqa: F401
     from app.courses import models as _courses  # noqa: F401

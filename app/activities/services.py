@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from app import audit
 from app.auth.models import User
 from app.errors import Conflict, DomainError, NotAllowed
 from app.extensions import db
@@ -161,9 +162,24 @@ def set_attendance(*, activity: Activity, attended_ids: set[int]) -> int:
         sa.select(ActivityParticipant).where(ActivityParticipant.activity_id == activity.id)
     ).all()
     for participant in participants:
-        participant.attended = participant.id in attended_ids
+        attended = participant.id in attended_ids
+        if participant.attended != attended:
+            _audit_attendance(activity, participant.person_id, before=participant.attended)
+        participant.attended = attended
     db.session.flush()
     return sum(p.attended for p in participants)
+
+
+def _audit_attendance(activity: Activity, person_id: int, *, before: bool | None) -> None:
+    audit.record(
+        "activity.attendance",
+        subject_type="activity",
+        subject_id=activity.id,
+        person_id=person_id,
+        programme_id=activity.programme_id,
+        before={"attended": before},
+        after={"attended": not before},
+    )
 
 
 def _institution(name: str | None, type_: InstitutionType | None, group: TargetGroup):
@@ -221,6 +237,16 @@ def add_at_door(*, activity: Activity, values: DoorPerson, by: User) -> Activity
     db.session.add(participant)
     add_participant(programme_id=activity.programme_id, person=person)
     db.session.flush()
+    audit.record(
+        "activity.attendance",
+        subject_type="activity",
+        subject_id=activity.id,
+        actor=by,
+        person_id=person.id,
+        programme_id=activity.programme_id,
+        before={"attended": None},
+        after={"attended": True},
+    )
     return participant
 
 

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
 
+from app import audit
 from app.auth import passwords, sessions
 from app.auth.models import User, UserRole, UserSession
 from app.auth.roles import PROGRAMME_ROLES, Role
@@ -60,21 +61,29 @@ def _check_account_change(*, user: User, roles: set[Role], active: bool, by: Use
         )
 
 
-def _apply_roles(user: User, roles: set[Role]) -> int:
+def _apply_roles(user: User, roles: set[Role], *, by) -> int:
     removed = user.roles - roles
+    added = roles - user.roles
     for row in [row for row in user.role_rows if row.role in removed]:
         user.role_rows.remove(row)
-    for role in sorted(roles - user.roles):
+    for role in sorted(added):
         user.role_rows.append(UserRole(role=role))
+    for role in sorted(added):
+        audit.record_role("role.grant", user=user, role=role, by=by)
+    for role in sorted(removed):
+        audit.record_role("role.revoke", user=user, role=role, by=by)
     # Programme scopes without the role would come back unnoticed if the role were given again.
     ended_roles = removed & set(PROGRAMME_ROLES)
     if not ended_roles:
         return 0
-    return db.session.execute(
-        sa.delete(ProgrammeMember).where(
-            ProgrammeMember.user_id == user.id, ProgrammeMember.role.in_(ended_roles)
-        )
-    ).rowcount
+    ended = db.session.execute(
+        sa.delete(ProgrammeMember)
+        .where(ProgrammeMember.user_id == user.id, ProgrammeMember.role.in_(ended_roles))
+        .returning(ProgrammeMember.programme_id, ProgrammeMember.role)
+    ).all()
+    for programme_id, role in ended:
+        audit.record_role("role.revoke", user=user, role=role, by=by, programme_id=programme_id)
+    return len(ended)
 
 
 def _apply_active(user: User, active: bool) -> int:
@@ -88,7 +97,7 @@ def _apply_active(user: User, active: bool) -> int:
 def set_roles(*, user: User, roles: set[Role], by: User) -> int:
     """Give the account exactly these roles; returns how many programme memberships ended."""
     _check_account_change(user=user, roles=roles, active=user.active, by=by)
-    ended = _apply_roles(user, roles)
+    ended = _apply_roles(user, roles, by=by)
     db.session.flush()
     return ended
 
@@ -104,7 +113,7 @@ def set_active(*, user: User, active: bool, by: User) -> int:
 def update_account(*, user: User, roles: set[Role], active: bool, by: User) -> AccountChange:
     """Set roles and active state together; both are checked before either changes."""
     _check_account_change(user=user, roles=roles, active=active, by=by)
-    change = AccountChange(memberships_ended=_apply_roles(user, roles))
+    change = AccountChange(memberships_ended=_apply_roles(user, roles, by=by))
     change.sessions_ended = _apply_active(user, active)
     db.session.flush()
     return change
@@ -153,6 +162,8 @@ def invite_user(*, first_name: str, last_name: str, email: str, roles: set[Role]
         user.role_rows.append(UserRole(role=role))
     db.session.add(user)
     db.session.flush()
+    for role in sorted(roles):
+        audit.record_role("role.grant", user=user, role=role, by=audit.CURRENT)
     return user
 
 
@@ -181,9 +192,14 @@ def create_admin(*, email: str, first_name: str, last_name: str, password: str) 
     user.password_hash = passwords.hash_password(password)
     user.active = True
     user.email_confirmed_at = user.email_confirmed_at or utcnow()
-    if Role.ADMIN not in user.roles:
+    granted = Role.ADMIN not in user.roles
+    if granted:
         user.role_rows.append(UserRole(role=Role.ADMIN))
     db.session.flush()
+    if granted:
+        audit.record_role(
+            "role.grant", user=user, role=Role.ADMIN, by=None
+        )  # from the command line
     return user
 
 

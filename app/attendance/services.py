@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_babel import to_user_timezone, to_utc
 from sqlalchemy.dialects import postgresql, sqlite
 
-from app import progress
+from app import audit, progress
 from app.auth.models import User
 from app.courses.models import CourseRun
 from app.enrollment.models import Enrollment, EnrollmentSource, EnrollmentStatus
@@ -223,8 +223,26 @@ def record_mark(
     client_id = (client_id or secrets.token_hex(16))[:64]
     if session.cancelled:
         raise DomainError(_("This session is cancelled."))
-    if person_id not in enrolled_person_ids(session.run_id):
+    # One query checks the enrolment and reads the mark that stands, for the audit trail's
+    # "before" (two marks of one learner racing on PostgreSQL may both read the same one).
+    enrolled = db.session.execute(
+        sa.select(Enrollment.id, Attendance.status)
+        .outerjoin(
+            Attendance,
+            sa.and_(
+                Attendance.session_id == session.id,
+                Attendance.person_id == Enrollment.person_id,
+            ),
+        )
+        .where(
+            Enrollment.run_id == session.run_id,
+            Enrollment.person_id == person_id,
+            Enrollment.status == EnrollmentStatus.ENROLLED,
+        )
+    ).first()
+    if enrolled is None:
         raise DomainError(_("This person is not enrolled in the course."))
+    standing_status = enrolled.status
     # A device clock may be wrong; a mark claiming to come from the future counts as made now.
     when = min(marked_at or now, now)
     remark = (remark or "").strip()[:300] or None
@@ -288,6 +306,18 @@ def record_mark(
             .values(applied=False)
         )
     session_id = session.id  # read before expire_all(), which would reload the session for it
+    audit.record(
+        "attendance.mark",
+        subject_type="session",
+        subject_id=session_id,
+        actor=by,
+        person_id=person_id,
+        run_id=session.run_id,
+        before={"status": standing_status},
+        after={"status": status, "channel": channel}
+        # A mark that lost to a later one (by device time) is kept, but changed nothing.
+        | ({} if updated is not None else {"applied": False}),
+    )
     if updated is not None:
         progress.changed(session.run_id)
     db.session.expire_all()

@@ -9,6 +9,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
+from app import audit
 from app.errors import DomainError
 from app.extensions import db
 from app.people.models import Person
@@ -70,6 +71,7 @@ def register_learner(
     user.role_rows.append(UserRole(role=Role.LEARNER))
     db.session.add(user)
     db.session.flush()
+    audit.record_role("role.grant", user=user, role=Role.LEARNER, by=None)  # self-registered
     return Registration("created", person, user)
 
 
@@ -183,7 +185,8 @@ def reset_password(*, token: str, new_password: str) -> User:
     """Set a new password from an e-mailed link (creating the account for a known person)."""
     person, user = _load_password_token(token)
     passwords.check_policy(new_password, [person.first_name, person.last_name, person.email])
-    if user is None:
+    created = user is None
+    if created:
         user = User(person=person)
         user.role_rows.append(UserRole(role=Role.LEARNER))
         db.session.add(user)
@@ -191,6 +194,8 @@ def reset_password(*, token: str, new_password: str) -> User:
     # Whoever received the link controls the mailbox, so the address is confirmed.
     user.email_confirmed_at = user.email_confirmed_at or utcnow()
     db.session.flush()
+    if created:
+        audit.record_role("role.grant", user=user, role=Role.LEARNER, by=None)
     sessions.end_other_sessions(user, keep_token=None)
     db.session.execute(sa.delete(LoginFailure).where(LoginFailure.email_key == person.email))
     return user

@@ -14,7 +14,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
-from app import progress
+from app import audit, progress
 from app.auth.models import User
 from app.courses.digcomp import COMPETENCES
 from app.courses.models import CourseRun
@@ -189,6 +189,22 @@ def claim(
     certificate.token = signing.sign(key, _payload(certificate, snapshot, key_id))
     db.session.add(certificate)
     db.session.flush()
+    if replaces is None:  # a re-issue is audited once, as such, by reissue()
+        audit.record(
+            "certificate.issue",
+            subject_type="certificate",
+            subject_id=certificate.id,
+            actor=by,
+            person_id=person.id,
+            run_id=run.id,
+            programme_id=run.programme_id,
+            after={
+                "status": certificate.status,
+                "number": number,
+                "kind": kind,
+                "language": language,
+            },
+        )
     return certificate
 
 
@@ -342,6 +358,16 @@ def revoke(
         )
     if certificate.status == CertificateStatus.PENDING:
         raise DomainError(_("This certificate is still being prepared; try again in a minute."))
+    audit.record(
+        "certificate.revoke",
+        subject_type="certificate",
+        subject_id=certificate.id,
+        actor=by,
+        person_id=certificate.person_id,
+        run_id=certificate.run_id,
+        before={"status": certificate.status},
+        after={"status": CertificateStatus.REVOKED},
+    )  # the reason is typed text about a person: it stays with the certificate, not here
     certificate.status = CertificateStatus.REVOKED
     certificate.revoked_at = now
     certificate.revoked_by_id = by.id
@@ -379,6 +405,20 @@ def reissue(
         replaces=certificate,
     )
     record(new.id, EventKind.REISSUED, by_id=by.id, now=now, note=reason)
+    audit.record(
+        "certificate.reissue",
+        subject_type="certificate",
+        subject_id=certificate.id,
+        actor=by,
+        person_id=certificate.person_id,
+        run_id=certificate.run_id,
+        before={"status": CertificateStatus.VALID, "number": certificate.number},
+        after={
+            "status": certificate.status,
+            "replaced_by": new.id,
+            "number": new.number,
+        },
+    )
     _after_commit("complete_run_task", certificate.run_id)
     return new
 

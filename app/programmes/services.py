@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from flask_babel import format_date
 from flask_babel import gettext as _
 
+from app import audit
 from app.auth.models import User, UserRole
 from app.auth.roles import PROGRAMME_ROLES, Role
 from app.errors import Conflict, DomainError
@@ -135,15 +136,28 @@ def add_member(*, programme: Programme, user: User, role: Role) -> ProgrammeMemb
         raise Conflict(
             _("%(name)s is already a member with this role.", name=user.name), field="user_id"
         )
-    if role not in user.roles:
+    gains_role = role not in user.roles
+    if gains_role:
         user.role_rows.append(UserRole(role=role))
     member = ProgrammeMember(programme=programme, user=user, role=role)
     db.session.add(member)
     db.session.flush()
+    if gains_role:
+        audit.record_role("role.grant", user=user, role=role, by=audit.CURRENT)
+    audit.record_role(
+        "role.grant", user=user, role=role, by=audit.CURRENT, programme_id=programme.id
+    )
     return member
 
 
 def remove_member(*, member: ProgrammeMember) -> None:
+    audit.record_role(
+        "role.revoke",
+        user=member.user,
+        role=member.role,
+        by=audit.CURRENT,
+        programme_id=member.programme_id,
+    )
     db.session.delete(member)
     db.session.flush()
 

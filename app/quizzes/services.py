@@ -19,7 +19,7 @@ from flask_babel import format_datetime
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
-from app import progress
+from app import audit, progress
 from app.auth.models import User
 from app.courses.models import Course, CourseRun
 from app.errors import Conflict, DomainError
@@ -143,19 +143,42 @@ def update_quiz(quiz: Quiz, *, bank: QuestionBank, **settings) -> Quiz:
             ),
             field="bank_id",
         )
-    pass_mark_changed = settings.get("pass_mark") != quiz.pass_mark
+    old_pass_mark = quiz.pass_mark
+    pass_mark_changed = settings.get("pass_mark") != old_pass_mark
     quiz.bank = bank
     for name, value in settings.items():
         setattr(quiz, name, value)
     db.session.flush()
     if attempted and pass_mark_changed:
-        db.session.execute(
-            sa.update(Attempt)
-            .where(Attempt.quiz_id == quiz.id, Attempt.state.in_(FINAL_STATES))
-            .values(passed=Attempt.percent + 1e-9 >= quiz.pass_mark)
-            .execution_options(synchronize_session=False)
-        )
+        _regrade_passed(quiz, old_pass_mark)
     return quiz
+
+
+def _regrade_passed(quiz: Quiz, old_pass_mark: float) -> None:
+    """A new pass mark decides `passed` again for every finished attempt; the attempts whose
+    outcome changes are audited (one read, one update and one insert for them all)."""
+    final = sa.and_(Attempt.quiz_id == quiz.id, Attempt.state.in_(FINAL_STATES))
+    rows = db.session.execute(
+        sa.select(Attempt.id, Attempt.person_id, Attempt.passed, Attempt.percent).where(final)
+    ).all()
+    db.session.execute(
+        sa.update(Attempt)
+        .where(final)
+        .values(passed=Attempt.percent + 1e-9 >= quiz.pass_mark)
+        .execution_options(synchronize_session=False)
+    )
+    for row in rows:
+        passed = None if row.percent is None else grading.passed(row.percent, quiz.pass_mark)
+        if passed != row.passed:
+            audit.record(
+                "quiz.regrade",
+                subject_type="attempt",
+                subject_id=row.id,
+                person_id=row.person_id,
+                run_id=quiz.run_id,
+                before={"passed": row.passed, "pass_mark": old_pass_mark},
+                after={"passed": passed, "pass_mark": quiz.pass_mark},
+            )
 
 
 # --- attempts --------------------------------------------------------------------------------
@@ -382,6 +405,11 @@ def submit_attempt(
 
 def grade_attempt(attempt: Attempt) -> None:
     """Score every slot and the attempt; the quiz's pass mark decides `passed`."""
+    before = (
+        None
+        if attempt.score is None
+        else {"score": attempt.score, "percent": attempt.percent, "passed": attempt.passed}
+    )
     earned = maximum = 0.0
     for slot in attempt.slots:
         fraction = slot.question.kind.grade(slot.question.data, slot.response)
@@ -393,6 +421,24 @@ def grade_attempt(attempt: Attempt) -> None:
     attempt.percent = grading.percent(earned, maximum)
     attempt.passed = grading.passed(attempt.percent, attempt.quiz.pass_mark)
     db.session.flush()
+    audit.record(
+        "quiz.grade",
+        subject_type="attempt",
+        subject_id=attempt.id,
+        # A learner's own submission is theirs; an attempt closed at its deadline, the system's.
+        actor=None if attempt.state == AttemptState.TIMED_OUT else audit.CURRENT,
+        person_id=attempt.person_id,
+        run_id=attempt.quiz.run_id,
+        before=before,
+        after={
+            "quiz_id": attempt.quiz_id,
+            "state": attempt.state,
+            "score": attempt.score,
+            "max_score": attempt.max_score,
+            "percent": attempt.percent,
+            "passed": attempt.passed,
+        },
+    )
     progress.changed(attempt.quiz.run_id)
 
 

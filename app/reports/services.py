@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from app import audit
 from app.auth.models import User
 from app.errors import DomainError
 from app.extensions import db
@@ -253,6 +254,20 @@ def freeze(
     )
     db.session.add(snapshot)
     db.session.flush()
+    audit.record(
+        "report.freeze",
+        subject_type="report_snapshot",
+        subject_id=snapshot.id,
+        actor=by,
+        programme_id=programme.id,
+        after={
+            "starts_on": snapshot.starts_on,
+            "ends_on": snapshot.ends_on,
+            "language": snapshot.language,
+            "public": snapshot.public,
+            "sha256": snapshot.sha256,
+        },
+    )
     return snapshot
 
 
@@ -264,6 +279,7 @@ def record_export(
     by: User | None,
     snapshot: ReportSnapshot | None = None,
 ) -> ReportExport:
+    """Keep the record of a report sent out (and its audit event)."""
     export = ReportExport(
         programme_id=programme.id,
         format=format,
@@ -276,4 +292,19 @@ def record_export(
     )
     db.session.add(export)
     db.session.flush()
+    audit.record(
+        "report.export",
+        subject_type="report_export",
+        subject_id=export.id,
+        actor=by,
+        programme_id=programme.id,
+        after={
+            "format": format,
+            "starts_on": export.starts_on,
+            "ends_on": export.ends_on,
+            "language": export.language,
+            "public": export.public,
+            "snapshot_id": export.snapshot_id,
+        },
+    )
     return export
