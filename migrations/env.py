@@ -15,7 +15,11 @@ config = context.config
 
 # Interpret the config file for Python logging.
 # This line sets up loggers basically.
-fileConfig(config.config_file_name)
+# Only where nothing set logging up: inside the app (flask db upgrade, tests, restore) the
+# app's own handler already writes alembic's lines, and alembic.ini would replace it and
+# silence the app's request and error loggers for the rest of the process.
+if not logging.getLogger().handlers:
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger("alembic.env")
 
 

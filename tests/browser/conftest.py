@@ -83,11 +83,15 @@ def pass_two_step(page, user) -> None:
     from app.extensions import db
     from tests.conftest import TOTP_SECRET
 
+    user_id = user.id
     if not user.two_factor_enabled:
         return
     page.wait_for_url("**/auth/sign-in/code")
+    # SQLite cannot turn a read begun before the server's writes into a write ("database is
+    # locked" at once, whatever the busy timeout): start afresh.
+    db.session.rollback()
     # As in tests.conftest.login: one user may sign in more than once within 30 seconds.
-    db.session.execute(sa.update(User).where(User.id == user.id).values(totp_last_step=None))
+    db.session.execute(sa.update(User).where(User.id == user_id).values(totp_last_step=None))
     db.session.commit()
     page.locator("input[name=code]").fill(pyotp.TOTP(TOTP_SECRET).now())
     page.locator("main form button[type=submit]").click()

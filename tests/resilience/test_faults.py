@@ -387,6 +387,9 @@ def test_full_disk_while_writing_a_pdf_leaves_no_partial_file_and_a_retry_succee
     db.session.commit()
     (certificate,) = _certificates(world.run.id)
     certificate_id, path = certificate.id, storage.certificate_file(certificate.file_name)
+    # Numbers start again in each test's database, but the instance folder is the session's:
+    # an earlier test may have left a PDF under this number.
+    path.unlink(missing_ok=True)
     db.session.commit()
 
     failed = subprocess.run(
