@@ -184,6 +184,24 @@ def test_remove_participant(client, setup):
     assert client.post(url).status_code == 404
 
 
+def test_remove_participant_names_them_when_nothing_is_loaded_yet(client, setup):
+    """A fresh request has not loaded the participant's person: the delete must not need it."""
+    programme, manager = setup
+    activity = create_activity(programme)
+    (person,) = _participants(programme, 1)
+    services.register_people(
+        activity=activity, person_ids=[person.id], visible_programme_ids=None, by=manager
+    )
+    db.session.commit()
+    participant = db.session.scalar(sa.select(ActivityParticipant))
+    url = f"/activities/{activity.id}/participants/{participant.id}/remove"
+    name = person.full_name
+    db.session.expunge_all()
+    response = client.post(url, follow_redirects=True)
+    assert response.status_code == 200
+    assert f"{name} is removed." in response.get_data(as_text=True)
+
+
 def _fill(activity, manager, programme, women, men):
     people = _participants(programme, women, Sex.FEMALE) + _participants(programme, men, Sex.MALE)
     services.register_people(
