@@ -137,6 +137,17 @@ def test_search_register_and_mark_attendance(client, setup):
     assert db.session.scalar(sa.select(sa.func.count(ActivityParticipant.id))) == 1
 
 
+@pytest.mark.parametrize("forged", ["9223372036854775808", "0", "-5"])
+def test_register_and_attendance_refuse_ids_no_row_can_have(client, setup, forged):
+    """Found by tests/fuzz: an id past the integer column overflowed the driver (a 500)."""
+    programme, _ = setup
+    activity = create_activity(programme)
+    url = f"/activities/{activity.id}"
+    assert client.post(f"{url}/participants", data={"person_ids": forged}).status_code < 500
+    assert client.post(f"{url}/attendance", data={"attended": forged}).status_code < 500
+    assert db.session.scalar(sa.select(sa.func.count(ActivityParticipant.id))) == 0
+
+
 def test_add_at_the_door(client, setup):
     programme, _ = setup
     activity = create_activity(programme)

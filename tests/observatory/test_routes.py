@@ -305,3 +305,20 @@ def test_template_download(client, manager):
     assert response.mimetype == "text/csv"
     assert 'filename="indicators-2024.csv"' in response.headers["Content-Disposition"]
     assert response.data.decode("utf-8-sig").count(";2024;") == 38
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"online_services": "9223372036854775808"}, "Enter a number no larger than 1000000."),
+        ({"open_datasets": "2147483648"}, "Enter a number no larger than 1000000."),
+        ({"bilingual": " ", "online_services": "3"}, "are saved"),
+    ],
+)
+def test_indicator_form_answers_hostile_numbers_and_blank_choices(client, manager, data, message):
+    """Found by tests/fuzz: numbers past the column's range and a blank choice gave a 500."""
+    gjakove = municipality("gjakove")
+    url = f"/observatory/municipalities/{gjakove.id}/indicators?year={YEAR}"
+    response = client.post(url, data=data, follow_redirects=True)
+    assert response.status_code == 200
+    assert message in response.get_data(as_text=True)
