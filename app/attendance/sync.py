@@ -92,6 +92,8 @@ def parse_mark(raw) -> IncomingMark:
     remark = raw.get("remark")
     if remark is not None and not isinstance(remark, str):
         raise InvalidMark(_("remark must be text."))
+    if remark is not None:
+        remark = remark.replace("\x00", "")  # PostgreSQL refuses NUL in text (app/http.py)
     channel_name = raw.get("channel") or "roll_call"
     channel = CLIENT_CHANNELS.get(channel_name) if isinstance(channel_name, str) else None
     if channel is None:

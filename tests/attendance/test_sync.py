@@ -227,12 +227,14 @@ def test_marks_with_impossible_times_or_ids_are_refused_one_by_one(app):
         {**new_mark(world, learner), "channel": ["qr"]},
         {**new_mark(world, learner), "status": {"present": True}},
     ]
-    response = client.post(URL, json={"marks": [*bad, new_mark(world, learner)]})
+    good = {**new_mark(world, learner), "remark": "came\x00 late"}
+    response = client.post(URL, json={"marks": [*bad, good]})
     assert response.status_code == 200
     results = response.get_json()["results"]
     assert [r["ok"] for r in results] == [False] * len(bad) + [True]
     assert all(r["message"] for r in results[:-1])
     assert counts() == (1, 1)
+    assert db.session.scalar(sa.select(Attendance.remark)) == "came late"
 
 
 def test_csrf_header_is_required_when_csrf_is_on(app):
