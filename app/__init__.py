@@ -7,10 +7,12 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .config import build_config
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
+from .http import Request
 
 
 def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
+    app.request_class = Request
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.from_mapping(build_config(app.instance_path))
     if test_config:

@@ -6,6 +6,17 @@ from flask import Flask, g, has_request_context, request
 from .extensions import db
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+# The largest id an integer primary key holds (PostgreSQL's integer); a typed-in id
+# beyond it is no row of ours, and the driver would refuse to send it.
+MAX_ID = 2**31 - 1
+
+
+def row_id(value) -> int:
+    """WTForms coerce for a posted id: a ValueError (a form error) when no row can have it."""
+    number = int(value)
+    if not 1 <= number <= MAX_ID:
+        raise ValueError(f"{number} is not an id")
+    return number
 
 
 def configure_engine_events(app: Flask) -> None:

@@ -14,6 +14,7 @@ from wtforms import (
 )
 from wtforms.validators import Email, InputRequired, Length, Optional
 
+from app.database import row_id
 from app.people.models import (
     INSTITUTION_TYPE_LABELS,
     SEX_LABELS,
@@ -71,11 +72,11 @@ class PeopleSearchForm(FlaskForm):
 
 class RegisterForm(FlaskForm):
     # Checkboxes drawn from the search results; the service checks who may be registered.
-    person_ids = SelectMultipleField(coerce=int, validate_choice=False)
+    person_ids = SelectMultipleField(coerce=row_id, validate_choice=False)
 
 
 class AttendanceForm(FlaskForm):
-    attended = SelectMultipleField(coerce=int, validate_choice=False)
+    attended = SelectMultipleField(coerce=row_id, validate_choice=False)
 
 
 class DoorForm(FlaskForm):

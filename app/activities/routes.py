@@ -232,11 +232,13 @@ def add_at_door(activity_id):
 def remove_participant(activity_id, participant_id):
     activity = _load_activity(activity_id)
     participant = queries.load_participant(activity.id, participant_id) or abort(404)
+    # Read before the delete: a removed row cannot load its person afterwards.
+    name = participant.person.full_name
     try:
         services.remove_participant(participant=participant)
     except DomainError as error:
         flash(error.message, "error")
     else:
         db.session.commit()
-        flash(_("%(name)s is removed.", name=participant.person.full_name), "success")
+        flash(_("%(name)s is removed.", name=name), "success")
     return redirect(url_for("activities.detail", activity_id=activity.id) + "#participants")

@@ -3,8 +3,9 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, SearchField, SelectField, StringField
-from wtforms.validators import InputRequired, Length, Optional, Regexp
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
 
+from app.database import MAX_ID
 from app.people.models import SEX_LABELS
 from app.places.queries import municipality_id_from_choice
 
@@ -16,7 +17,7 @@ CLIENT_ID = r"^[A-Za-z0-9_-]{8,64}$"
 class MarkForm(FlaskForm):
     """One row of the roll-call: the pressed button names the status."""
 
-    person_id = IntegerField(validators=[InputRequired()])
+    person_id = IntegerField(validators=[InputRequired(), NumberRange(min=1, max=MAX_ID)])
     status = SelectField(
         _l("Attendance"),
         choices=[(status.value, label) for status, label in ATTENDANCE_LABELS.items()],
@@ -39,7 +40,7 @@ class WalkInSearchForm(FlaskForm):
 
 
 class AddWalkInForm(FlaskForm):
-    person_id = IntegerField(validators=[InputRequired()])
+    person_id = IntegerField(validators=[InputRequired(), NumberRange(min=1, max=MAX_ID)])
 
 
 class NewWalkInForm(FlaskForm):

@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 
 from app.auth.models import User
 from app.courses.models import CourseRun
+from app.database import MAX_ID
 from app.errors import DomainError
 from app.extensions import db
 from app.permissions import can_teach_run
@@ -52,7 +53,8 @@ class IncomingMark:
 
 
 def _positive_int(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+    # Past MAX_ID no row can have the id, and the driver would refuse to send the number.
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_ID:
         raise InvalidMark(_("%(field)s must be a positive whole number.", field=name))
     return value
 
@@ -68,7 +70,10 @@ def parse_time(value) -> datetime | None:
     except ValueError:
         raise InvalidMark(_("marked_at must be an ISO 8601 date and time.")) from None
     if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC).replace(tzinfo=None)
+        try:
+            moment = moment.astimezone(UTC).replace(tzinfo=None)
+        except OverflowError:  # year 1 east of Greenwich or 9999 west of it: no UTC time
+            raise InvalidMark(_("marked_at must be an ISO 8601 date and time.")) from None
     if moment < EARLIEST:
         raise InvalidMark(_("marked_at is too far in the past; check the device's clock."))
     return moment
@@ -87,7 +92,10 @@ def parse_mark(raw) -> IncomingMark:
     remark = raw.get("remark")
     if remark is not None and not isinstance(remark, str):
         raise InvalidMark(_("remark must be text."))
-    channel = CLIENT_CHANNELS.get(raw.get("channel") or "roll_call")
+    if remark is not None:
+        remark = remark.replace("\x00", "")  # PostgreSQL refuses NUL in text (app/http.py)
+    channel_name = raw.get("channel") or "roll_call"
+    channel = CLIENT_CHANNELS.get(channel_name) if isinstance(channel_name, str) else None
     if channel is None:
         raise InvalidMark(_("channel must be roll_call or offline_sync."))
     return IncomingMark(

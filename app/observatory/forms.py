@@ -15,6 +15,8 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, Optional
 
+from app.uploads import TableFile
+
 from .indicator_services import IndicatorValues
 from .models import BILINGUAL_LABELS, MATURITY_LABELS, STATUS_LABELS, UPTAKE_LABELS, Bilingual
 from .recommendation_services import RecommendationFields
@@ -128,7 +130,8 @@ class IndicatorForm(FlaskForm):
             online_services=self.online_services.data,
             service_maturity=self.service_maturity.data,
             transparency_score=self.transparency_score.data,
-            bilingual=Bilingual(self.bilingual.data) if self.bilingual.data else None,
+            # Optional() lets a blank choice through unchecked: blank means not measured.
+            bilingual=Bilingual(value) if (value := (self.bilingual.data or "").strip()) else None,
             open_datasets=self.open_datasets.data,
         )
 
@@ -179,7 +182,7 @@ class UptakeForm(FlaskForm):
 class ImportUploadForm(FlaskForm):
     file = FileField(
         _l("CSV or Excel file"),
-        validators=[FileRequired(_l("Choose a file to upload."))],
+        validators=[FileRequired(_l("Choose a file to upload.")), TableFile()],
         description=_l("Up to 5 MB. Column names may be in English, Albanian or Serbian."),
     )
     submit = SubmitField(_l("Check the file"))

@@ -48,6 +48,9 @@ def display_value(name: str, value) -> str:
     return str(value)
 
 
+MAX_COUNT = 1_000_000
+
+
 def indicator_problems(
     values: IndicatorValues, *, given: tuple[str, ...] = INDICATORS
 ) -> list[tuple[str, str]]:
@@ -61,6 +64,10 @@ def indicator_problems(
         problems.append(("transparency_score", _("The transparency score goes from 0 to 100.")))
     if values.open_datasets is not None and values.open_datasets < 0:
         problems.append(("open_datasets", _("The number of open datasets cannot be negative.")))
+    for name in ("online_services", "open_datasets"):
+        # Counts beyond any municipality's reach would not even fit the database column.
+        if (getattr(values, name) or 0) > MAX_COUNT:
+            problems.append((name, _("Enter a number no larger than %(num)d.", num=MAX_COUNT)))
     if all(getattr(values, name) is None for name in given):
         problems.append((given[0], _("Enter at least one indicator.")))
     return problems

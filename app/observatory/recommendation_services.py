@@ -14,6 +14,8 @@ from app.extensions import db
 from .models import Recommendation, RecommendationUptake, Uptake
 from .services import check_assessed_on, check_year, clean_text, exists, local_today
 
+MAX_NUMBER = 10_000
+
 
 @dataclass
 class RecommendationFields:
@@ -47,6 +49,10 @@ def save_recommendation(
     number = values.number if values.number is not None else next_number(year)
     if number < 1:
         raise DomainError(_("Recommendations are numbered from 1."), field="number")
+    if number > MAX_NUMBER:  # a typo; it would not fit the column either
+        raise DomainError(
+            _("Enter a number no larger than %(num)d.", num=MAX_NUMBER), field="number"
+        )
     if exists(
         Recommendation,
         Recommendation.year == year,

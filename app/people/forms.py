@@ -17,6 +17,7 @@ from wtforms.validators import Email, InputRequired, Length, Optional, Validatio
 
 from app.i18n import LOCALE_NAMES
 from app.places.queries import municipality_id_from_choice
+from app.uploads import TableFile
 
 from .models import AGE_BAND_BOUNDS, SEX_LABELS, TARGET_GROUP_LABELS, AgeBand, Sex, TargetGroup
 from .queries import PeopleFilters
@@ -146,7 +147,7 @@ class PeopleFilterForm(FlaskForm):
 class ImportUploadForm(FlaskForm):
     file = FileField(
         _l("CSV or Excel file"),
-        validators=[FileRequired(_l("Choose a file to upload."))],
+        validators=[FileRequired(_l("Choose a file to upload.")), TableFile()],
         description=_l(
             "Up to 5 MB and 5,000 rows. Column names may be in English, Albanian or Serbian."
         ),

@@ -24,6 +24,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from app import uploads
 from app.errors import DomainError
 from app.extensions import db
 from app.places.models import Municipality
@@ -56,8 +57,6 @@ STALE_UPLOAD_SECONDS = 24 * 3600
 TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{20,100}")
 KINDS = ("csv", "xlsx")
 
-ZIP_MAGIC = b"PK\x03\x04"
-OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # old .xls, and password-protected workbooks
 
 # The header names in English, Albanian and Serbian; compared without case, accents or spaces.
 HEADER_ALIASES = {
@@ -514,26 +513,18 @@ class ImportResult:
 
 
 def detect_kind(data: bytes, filename: str) -> str:
-    """Return "csv" or "xlsx", judged by the content; the name only shapes the complaint."""
-    if not data or not data.strip(b" \t\r\n\x00" + codecs.BOM_UTF8):
-        raise ImportFileError(_("The file is empty."))
-    if len(data) > MAX_BYTES:
-        raise ImportFileError(_("The file is larger than 5 MB. Split it into smaller files."))
+    """Return "csv" or "xlsx", judged by the content (app/uploads.py); a name that promises
+    another kind is refused too, so that the user learns which file they picked."""
+    try:
+        kind = uploads.table_kind(data)
+    except uploads.UploadError as error:
+        raise ImportFileError(error.message) from error
     suffix = Path(filename or "").suffix.lower()
-    if data.startswith(ZIP_MAGIC):
-        return "xlsx"
-    if data.startswith(OLE_MAGIC):
-        raise ImportFileError(
-            _(
-                "This is an old Excel file (.xls) or a password-protected workbook. "
-                "Save it as an Excel workbook (.xlsx) or as CSV and upload it again."
-            )
-        )
-    if suffix in (".xlsx", ".xlsm"):
+    if kind == "csv" and suffix in (".xlsx", ".xlsm"):
         raise ImportFileError(_("The file is named .xlsx but is not an Excel workbook."))
-    if suffix not in ("", ".csv", ".txt"):
+    if kind == "csv" and suffix not in ("", ".csv", ".txt"):
         raise ImportFileError(_("Upload a CSV file or an Excel workbook (.xlsx)."))
-    return "csv"
+    return kind
 
 
 def read_table(data: bytes, kind: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
@@ -608,43 +599,12 @@ def _xlsx_records(data: bytes):
         workbook.close()
 
 
-# Letters of Albanian and Serbian Latin: a decoding that yields them is likelier right.
-_REGIONAL = set("ëçčćšžđËÇČĆŠŽĐ")
-# What the other Windows code page makes of the same bytes (è for č, æ for ć, ð for đ …).
-_UNLIKELY = set("èæðÈÆÐ¹¾ŕĺ")
-
-
 def decode_text(data: bytes) -> str:
     """UTF-8 (with or without BOM), UTF-16 with BOM, else Windows-1250 or -1252."""
-    if data.startswith(codecs.BOM_UTF8):
-        data = data[len(codecs.BOM_UTF8) :]
-    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        try:
-            return data.decode("utf-16")
-        except UnicodeDecodeError as error:
-            raise ImportFileError(_("The file could not be read as text.")) from error
     try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    candidates = []
-    # On a tie the Central European page wins: it is what Windows uses for Albanian and Serbian.
-    for preference, encoding in enumerate(("cp1252", "cp1250")):
-        try:
-            text = data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        score = sum(c in _REGIONAL for c in text) - sum(c in _UNLIKELY for c in text)
-        candidates.append((score, preference, text))
-    if not candidates:
-        raise ImportFileError(_("The file could not be read as text."))
-    return max(candidates)[2]
-
-
-def _looks_binary(text: str) -> bool:
-    sample = text[:4096]
-    controls = sum(1 for c in sample if ord(c) < 32 and c not in "\t\r\n")
-    return "\x00" in sample or controls > len(sample) // 100
+        return uploads.decode_text(data)
+    except uploads.UploadError as error:
+        raise ImportFileError(error.message) from error
 
 
 def _delimiter(text: str) -> str:
@@ -656,7 +616,7 @@ def _delimiter(text: str) -> str:
 
 def _csv_records(data: bytes):
     text = decode_text(data)
-    if _looks_binary(text):
+    if uploads.looks_binary(text):
         raise ImportFileError(_("The file is not a CSV text file. Upload a CSV or XLSX file."))
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
     try:

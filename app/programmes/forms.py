@@ -12,6 +12,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
 
 from app.auth.roles import PROGRAMME_ROLES, ROLE_LABELS
+from app.database import row_id
 
 from .services import MAX_THRESHOLD, MIN_THRESHOLD
 
@@ -87,7 +88,7 @@ class MemberForm(FlaskForm):
     # Choices are the accounts found by the search; the view checks the account exists.
     user_id = SelectField(
         _l("Account"),
-        coerce=int,
+        coerce=row_id,
         validate_choice=False,
         validators=[InputRequired(message=_l("Choose an account."))],
     )

@@ -14,6 +14,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from app.courses.digcomp import COMPETENCES, competence_label
+from app.uploads import Utf8TextFile
 
 from .models import QUIZ_KIND_LABELS, SHOW_WHEN_LABELS, QuizKind, ShowWhen
 
@@ -99,6 +100,6 @@ class GiftImportForm(FlaskForm):
         validators=[InputRequired(), NumberRange(min=1, max=8)],
         description=_l("For questions without a [tag:level-…] comment."),
     )
-    file = FileField(_l("GIFT file (.txt or .gift)"))
+    file = FileField(_l("GIFT file (.txt or .gift)"), validators=[Utf8TextFile()])
     text = TextAreaField(_l("…or paste GIFT text"), validators=[Optional(), Length(max=1_000_000)])
     submit = SubmitField(_l("Import"))

@@ -149,7 +149,9 @@ def attempt(attempt_id):
 @login_required
 def save_answer(attempt_id):
     attempt = _own_attempt(attempt_id)
-    payload = request.get_json(silent=True) or {}
+    payload = request.get_json(silent=True)
+    if not isinstance(payload, dict):  # a list, a string or a number is JSON too
+        payload = {}
     position, values = payload.get("position"), payload.get("values")
     if not isinstance(position, int) or not isinstance(values, dict):
         return jsonify(error=_("The answer could not be read.")), 400

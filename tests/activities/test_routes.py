@@ -137,6 +137,17 @@ def test_search_register_and_mark_attendance(client, setup):
     assert db.session.scalar(sa.select(sa.func.count(ActivityParticipant.id))) == 1
 
 
+@pytest.mark.parametrize("forged", ["9223372036854775808", "0", "-5"])
+def test_register_and_attendance_refuse_ids_no_row_can_have(client, setup, forged):
+    """Found by tests/fuzz: an id past the integer column overflowed the driver (a 500)."""
+    programme, _ = setup
+    activity = create_activity(programme)
+    url = f"/activities/{activity.id}"
+    assert client.post(f"{url}/participants", data={"person_ids": forged}).status_code < 500
+    assert client.post(f"{url}/attendance", data={"attended": forged}).status_code < 500
+    assert db.session.scalar(sa.select(sa.func.count(ActivityParticipant.id))) == 0
+
+
 def test_add_at_the_door(client, setup):
     programme, _ = setup
     activity = create_activity(programme)
@@ -182,6 +193,24 @@ def test_remove_participant(client, setup):
     assert client.post(url).status_code == 302
     assert db.session.scalar(sa.select(sa.func.count(ActivityParticipant.id))) == 0
     assert client.post(url).status_code == 404
+
+
+def test_remove_participant_names_them_when_nothing_is_loaded_yet(client, setup):
+    """A fresh request has not loaded the participant's person: the delete must not need it."""
+    programme, manager = setup
+    activity = create_activity(programme)
+    (person,) = _participants(programme, 1)
+    services.register_people(
+        activity=activity, person_ids=[person.id], visible_programme_ids=None, by=manager
+    )
+    db.session.commit()
+    participant = db.session.scalar(sa.select(ActivityParticipant))
+    url = f"/activities/{activity.id}/participants/{participant.id}/remove"
+    name = person.full_name
+    db.session.expunge_all()
+    response = client.post(url, follow_redirects=True)
+    assert response.status_code == 200
+    assert f"{name} is removed." in response.get_data(as_text=True)
 
 
 def _fill(activity, manager, programme, women, men):

@@ -293,6 +293,21 @@ def test_add_walk_in_enrols_on_the_spot(app):
     assert "Gashi, Drilon" in page and "walk-in" in page
 
 
+@pytest.mark.parametrize("person_id", ["9223372036854775808", "-1", "0"])
+def test_walk_in_and_mark_refuse_ids_no_row_can_have(app, person_id):
+    """Found by tests/fuzz: an id past the integer column overflowed the driver (a 500)."""
+    world = teaching_world(1)
+    client = signed_in(app, world.trainer)
+    url = f"/sessions/{world.session.id}"
+    assert client.post(f"{url}/walk-ins", data={"person_id": person_id}).status_code == 404
+    response = client.post(
+        f"{url}/roll-call/mark", data={"person_id": person_id, "status": "present"}
+    )
+    assert response.status_code == 302
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count(Attendance.id))) == 0
+
+
 def test_trainer_cannot_add_someone_outside_their_programme(app):
     world = teaching_world()
     outsider = create_person()

@@ -213,6 +213,30 @@ def test_malformed_requests_get_a_json_error(app):
     assert client.post(URL, json={"marks": []}).get_json() == {"results": []}
 
 
+def test_marks_with_impossible_times_or_ids_are_refused_one_by_one(app):
+    """Found by tests/fuzz: a time with no UTC equivalent and ids past the integer column
+    crashed the whole batch (a 500)."""
+    world = teaching_world(1)
+    client = signed_in(app, world.trainer)
+    learner = world.learners[0]
+    bad = [
+        {**new_mark(world, learner), "marked_at": "0001-01-01T00:00+14:00"},
+        {**new_mark(world, learner), "marked_at": "9999-12-31T23:59-14:00"},
+        {**new_mark(world, learner), "person_id": 2**70},
+        {**new_mark(world, learner), "session_id": 2**63},
+        {**new_mark(world, learner), "channel": ["qr"]},
+        {**new_mark(world, learner), "status": {"present": True}},
+    ]
+    good = {**new_mark(world, learner), "remark": "came\x00 late"}
+    response = client.post(URL, json={"marks": [*bad, good]})
+    assert response.status_code == 200
+    results = response.get_json()["results"]
+    assert [r["ok"] for r in results] == [False] * len(bad) + [True]
+    assert all(r["message"] for r in results[:-1])
+    assert counts() == (1, 1)
+    assert db.session.scalar(sa.select(Attendance.remark)) == "came late"
+
+
 def test_csrf_header_is_required_when_csrf_is_on(app):
     world = teaching_world(1)
     client = signed_in(app, world.trainer)

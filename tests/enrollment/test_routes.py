@@ -79,3 +79,19 @@ def test_counts_per_course_and_municipality(client):
     page = client.get(f"/programmes/{programme.id}/enrolment-counts").get_data(as_text=True)
     assert run.course.code in page and "Prishtinë/Priština" in page
     assert client.get(f"/programmes/{create_programme().id}/enrolment-counts").status_code == 403
+
+
+def test_bulk_enrolment_ignores_nul_bytes_in_the_list(client):
+    """Found by tests/fuzz on PostgreSQL, which refuses NUL in text: a 500 before."""
+    programme = create_programme()
+    manager = create_user(Role.MANAGER, programme=programme)
+    run = create_run(programme)
+    person = create_person()
+    login(client, manager)
+    response = client.post(
+        f"/runs/{run.id}/enrolments/bulk",
+        data={"emails": f"{person.email}\x00\nnobody\x00@example.org"},
+        follow_redirects=True,
+    )
+    assert response.status_code == 200
+    assert b"1 people enrolled" in response.data or b"1 person enrolled" in response.data

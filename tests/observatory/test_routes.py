@@ -305,3 +305,36 @@ def test_template_download(client, manager):
     assert response.mimetype == "text/csv"
     assert 'filename="indicators-2024.csv"' in response.headers["Content-Disposition"]
     assert response.data.decode("utf-8-sig").count(";2024;") == 38
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"online_services": "9223372036854775808"}, "Enter a number no larger than 1000000."),
+        ({"open_datasets": "2147483648"}, "Enter a number no larger than 1000000."),
+        ({"bilingual": " ", "online_services": "3"}, "are saved"),
+    ],
+)
+def test_indicator_form_answers_hostile_numbers_and_blank_choices(client, manager, data, message):
+    """Found by tests/fuzz: numbers past the column's range and a blank choice gave a 500."""
+    gjakove = municipality("gjakove")
+    url = f"/observatory/municipalities/{gjakove.id}/indicators?year={YEAR}"
+    response = client.post(url, data=data, follow_redirects=True)
+    assert response.status_code == 200
+    assert message in response.get_data(as_text=True)
+
+
+def test_a_recommendation_number_past_the_column_is_a_form_error(client, manager):
+    """Found by tests/fuzz on PostgreSQL: the number overflowed the integer column (a 500);
+    a NUL byte in the text was refused by PostgreSQL (a 500) and is dropped now."""
+    form = {"year": "2024", "text_en": "Open\x00 the budgets.", "addressed_to": "MLGA\x00"}
+    response = client.post(
+        "/observatory/recommendations/new", data={**form, "number": "2147483648"}
+    )
+    assert response.status_code == 200
+    assert "Enter a number no larger than 10000." in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count(Recommendation.id))) == 0
+    saved = client.post("/observatory/recommendations/new", data={**form, "number": "3"})
+    assert saved.status_code == 302
+    recommendation = db.session.scalar(sa.select(Recommendation))
+    assert (recommendation.text_en, recommendation.addressed_to) == ("Open the budgets.", "MLGA")

@@ -294,3 +294,15 @@ def test_manager_who_removes_themselves_goes_back_to_the_list(client, two_progra
     response = client.post(f"/programmes/{a.id}/members/{member.id}/remove")
     assert response.headers["Location"].endswith("/programmes")
     assert client.get(f"/programmes/{a.id}").status_code == 403
+
+
+def test_adding_a_member_refuses_an_id_no_account_can_have(client, two_programmes):
+    """An id past the integer column overflowed the driver (a 500); it is a form error now."""
+    a = two_programmes["a"]
+    login(client, two_programmes["manager_a"])
+    members = db.session.scalar(sa.select(sa.func.count(ProgrammeMember.id)))
+    response = client.post(
+        f"/programmes/{a.id}/members", data={"user_id": "9223372036854775808", "role": "trainer"}
+    )
+    assert response.status_code < 500
+    assert db.session.scalar(sa.select(sa.func.count(ProgrammeMember.id))) == members

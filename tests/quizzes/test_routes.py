@@ -581,3 +581,18 @@ def test_bank_pages_list_questions_with_answers_for_staff(client, world):
     assert SHORT_ANSWER in html
     other_course_bank = make_bank(create_course(), slug="x")
     assert client.get(f"/quiz-banks/{other_course_bank.id}").status_code == 200
+
+
+@pytest.mark.parametrize("body", [[1, 2], "position", 7, None, {"position": 2**70, "values": {}}])
+def test_answer_save_refuses_json_that_is_not_an_answer(client, world, body):
+    """Found by tests/fuzz: a JSON list or string instead of an object gave a 500."""
+    run, bank, _trainer, learner = world
+    quiz = make_quiz(run, bank)
+    login(client, learner)
+    attempt = start_via_http(client, quiz)
+    response = client.post(f"/attempts/{attempt.id}/answers", json=body)
+    assert response.status_code == 400
+    assert response.get_json()["error"] in (
+        "The answer could not be read.",
+        "There is no question 1180591620717411303424 in this attempt.",
+    )
