@@ -58,8 +58,9 @@ def cluster(app, tmp_path_factory):
         "AKADEMIA_ENV": "production",
         "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
         "REDIS_URL": REDIS_URL,
-        # The tests' own key: managers' two-step secrets are stored encrypted under it.
-        "SECRET_KEY": app.config["SECRET_KEY"],
+        "SECRET_KEY": secrets.token_urlsafe(48),
+        # The managers' two-step secrets were stored by the tests' app, under its key.
+        "TOTP_ENCRYPTION_KEY": app.config["SECRET_KEY"],
         "CERT_PUBLIC_URL": "https://akademia.test",
         # Shared storage in production (docs/deploy.md); one folder here.
         "CERT_STORAGE_DIR": str(tmp / "certificates"),
