@@ -7,7 +7,6 @@ instance folder, another CERT_STORAGE_DIR).
 """
 
 import os
-import secrets
 import shutil
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -16,6 +15,7 @@ from flask import current_app
 
 from app.certificates import signing, storage
 from app.certificates.render import LOGO_FOLDER
+from app.files import write_atomic_from
 
 # Left out of the backup (and left alone by a restore), with the reason:
 EXCLUDED = {
@@ -139,25 +139,6 @@ def same_content(path: Path, source: Path) -> bool:
 
 
 def place(source: Path, target: Path, mode: int) -> None:
-    """Put the file at target whole or not at all: copy beside it, flush, rename over it."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
-    try:
-        with open(source, "rb") as src, open(temporary, "wb") as dst:
-            shutil.copyfileobj(src, dst, 1 << 20)
-            dst.flush()
-            os.fsync(dst.fileno())
-        os.chmod(temporary, mode)
-        os.replace(temporary, target)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    fsync_dir(target.parent)
-
-
-def fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    """Put the file at target whole or not at all."""
+    with open(source, "rb") as src:
+        write_atomic_from(target, lambda dst: shutil.copyfileobj(src, dst, 1 << 20), mode=mode)

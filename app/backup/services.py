@@ -13,6 +13,7 @@ from alembic.util import CommandError
 from flask import current_app
 
 from app.extensions import db
+from app.files import fsync_dir
 
 from . import files, postgres, sqlite
 from .archive import (
@@ -174,7 +175,7 @@ def _write_backup(kind: str, target: Path, work: Path, now: datetime) -> BackupR
     if target.exists():
         raise BackupError(f"{target} appeared while the backup was written; it is left as it was.")
     os.replace(partial, target)
-    files.fsync_dir(target.parent)
+    fsync_dir(target.parent)
     return BackupReport(
         path=target,
         size=target.stat().st_size,

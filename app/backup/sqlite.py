@@ -9,8 +9,9 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from app.files import fsync_dir
+
 from .archive import BackupError
-from .files import fsync_dir
 
 # Left out when deciding whether a database is empty: a migrated, unused database holds it.
 BOOKKEEPING = {"alembic_version"}

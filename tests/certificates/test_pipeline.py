@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from app import files
 from app.certificates import pipeline, queries, render, services, storage
 from app.certificates.models import Certificate, CertificateJob, CertificateStatus, JobStatus
 from app.extensions import db
@@ -43,7 +44,7 @@ def test_a_crash_at_any_step_leaves_nothing_visible_and_a_rerun_completes(
     targets = {
         "render": (render, "certificate_pdf"),
         "write": (storage, "write_atomic"),
-        "rename": (storage.os, "replace"),
+        "rename": (files.os, "replace"),
         "commit": (pipeline, "finalise"),
     }
     module, name = targets[step]
