@@ -2,7 +2,6 @@
 check that every certificate exists exactly once, is valid, has its PDF and verifies."""
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -15,6 +14,7 @@ from app.certificates import signing, storage
 from app.certificates.models import Certificate, CertificateJob, CertificateStatus, JobStatus
 from app.extensions import db
 from tests.certificates.helpers import finished_run
+from tests.processes import ChildProcess
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -41,32 +41,10 @@ def worker_env(app, tmp_path):
     return env
 
 
-class Consumer:
-    def __init__(self, env, log: Path):
-        self.log = open(log, "ab")  # noqa: SIM115 - closed in stop()
-        self.process = subprocess.Popen(
-            [str(BIN / "huey_consumer"), "app.tasks.huey", "-w", "1", "-k", "thread"],
-            cwd=ROOT,
-            env=env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-    def kill(self):
-        os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait(10)
-        self.log.close()
-
-    def stop(self):
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(5)
-        self.log.close()
+def start_consumer(env, log: Path) -> ChildProcess:
+    return ChildProcess(
+        [str(BIN / "huey_consumer"), "app.tasks.huey", "-w", "1", "-k", "thread"], env, log
+    )
 
 
 def _state(run_id):
@@ -127,7 +105,7 @@ def test_killed_consumer_resumes_and_issues_each_certificate_exactly_once(
     kills = []
     started = time.monotonic()
     for kill_after in (6, 20):
-        consumer = Consumer(worker_env, log)
+        consumer = start_consumer(worker_env, log)
         state = _wait(run_id, lambda valid, _n, _s, k=kill_after: valid >= k, 120, consumer, log)
         consumer.kill()
         kills.append(_state(run_id))
@@ -137,7 +115,7 @@ def test_killed_consumer_resumes_and_issues_each_certificate_exactly_once(
         del state
         time.sleep(LEASE_SECONDS + 0.5)  # the dead worker's leases run out
 
-    consumer = Consumer(worker_env, log)
+    consumer = start_consumer(worker_env, log)
     try:
         _wait(run_id, lambda _v, _n, status: status == JobStatus.DONE, 180, consumer, log)
         print("done at", round(time.monotonic() - started, 1))

@@ -32,6 +32,7 @@ from app.quizzes.services import start_attempt
 from app.timeutil import utcnow
 from tests.certificates.helpers import finished_run, write_transaction
 from tests.conftest import create_run, create_user, login
+from tests.processes import ChildProcess
 from tests.quizzes.factories import make_bank, make_quiz
 from tests.resilience import mix
 
@@ -422,34 +423,6 @@ def test_full_disk_while_writing_a_pdf_leaves_no_partial_file_and_a_retry_succee
 # d. The queue's consumer killed in the middle of a job -----------------------------------
 
 
-class Consumer:
-    def __init__(self, command: list[str], env: dict, log: Path):
-        self.log = open(log, "ab")  # noqa: SIM115 - closed in stop()
-        self.process = subprocess.Popen(  # noqa: S603 - our interpreter, fixed arguments
-            command,
-            cwd=ROOT,
-            env=env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-    def kill(self):
-        os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait(10)
-        self.log.close()
-
-    def stop(self):
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(5)
-        self.log.close()
-
-
 def test_consumer_killed_mid_job_completes_it_after_restart_exactly_once(app, tmp_path):
     from app.certificates.tasks import complete_run_task
 
@@ -469,7 +442,7 @@ def test_consumer_killed_mid_job_completes_it_after_restart_exactly_once(app, tm
     markers = tmp_path / "markers"
     markers.mkdir()
     log = tmp_path / "consumer.log"
-    slow = Consumer(
+    slow = ChildProcess(
         [sys.executable, "-m", "tests.resilience.slow_consumer"],
         {
             **env,
@@ -487,7 +460,7 @@ def test_consumer_killed_mid_job_completes_it_after_restart_exactly_once(app, tm
     assert CertificateStatus.PENDING in statuses, statuses
 
     time.sleep(LEASE_SECONDS + 0.5)  # the dead worker's lease runs out
-    consumer = Consumer(
+    consumer = ChildProcess(
         [str(BIN / "huey_consumer"), "app.tasks.huey", "-w", "1", "-k", "thread"], env, log
     )
     try:
